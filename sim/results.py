@@ -54,10 +54,21 @@ def tables(model: ComputeRaceModel) -> dict[str, pd.DataFrame]:
     }
 
 
-def manifest(scenario: Scenario, seed: int | None, started: str, finished: str, model: ComputeRaceModel | None = None) -> dict[str, Any]:
+def manifest(
+    scenario: Scenario,
+    seed: int | None,
+    started: str,
+    finished: str,
+    model: ComputeRaceModel | None = None,
+) -> dict[str, Any]:
     """Identify a run: scenario id and content hash, every parameter, seed, versions, times."""
     out = {
-        "scenario": {"id": scenario.id, "title": scenario.title, "hash": scenario_hash(scenario), "format_version": scenario.format_version},
+        "scenario": {
+            "id": scenario.id,
+            "title": scenario.title,
+            "hash": scenario_hash(scenario),
+            "format_version": scenario.format_version,
+        },
         "parameters": scenario.model_dump(mode="json"),
         "seed": seed,
         "package": {"name": "sputnik-moment", "version": package_version()},
@@ -70,7 +81,9 @@ def manifest(scenario: Scenario, seed: int | None, started: str, finished: str, 
     return out
 
 
-def run(scenario: str | Scenario = "baseline", seed: int = 0, overrides: dict[str, Any] | None = None) -> Result:
+def run(
+    scenario: str | Scenario = "baseline", seed: int = 0, overrides: dict[str, Any] | None = None
+) -> Result:
     """Run a scenario (name, path or Scenario) to its last year with one seed.
 
     The seed alone decides the run bit for bit. Raises :class:`sim.ScenarioError` for bad input.
@@ -81,7 +94,14 @@ def run(scenario: str | Scenario = "baseline", seed: int = 0, overrides: dict[st
     while model.running:
         model.step()
     t = tables(model)
-    return Result(t["years"], t["nations"], t["labs"], t["flows"], manifest(scen, seed, started, _now(), model), t["events"])
+    return Result(
+        t["years"],
+        t["nations"],
+        t["labs"],
+        t["flows"],
+        manifest(scen, seed, started, _now(), model),
+        t["events"],
+    )
 
 
 def _now() -> str:

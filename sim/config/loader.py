@@ -97,7 +97,13 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ScenarioError([f"{path}: cannot read: {exc.strerror}"]) from None
 
 
-def _merge(base: dict[str, Any], over: Mapping[str, Any], origin: str, prov: dict[str, str], prefix: str = "") -> dict[str, Any]:
+def _merge(
+    base: dict[str, Any],
+    over: Mapping[str, Any],
+    origin: str,
+    prov: dict[str, str],
+    prefix: str = "",
+) -> dict[str, Any]:
     """Deep-merge ``over`` into a copy of ``base``; tables merge, ``events`` append, other values replace."""
     out = dict(base)
     for k, v in over.items():
@@ -136,7 +142,11 @@ def _load_raw(path: Path, prov: dict[str, str], chain: tuple[Path, ...] = ()) ->
         if not isinstance(parent_name, str):
             raise ScenarioError([f"{path}: extends: must be a scenario id (a string)"])
         try:
-            parent = resolve_path(parent_name) if not (path.parent / f"{parent_name}.toml").exists() else path.parent / f"{parent_name}.toml"
+            parent = (
+                resolve_path(parent_name)
+                if not (path.parent / f"{parent_name}.toml").exists()
+                else path.parent / f"{parent_name}.toml"
+            )
         except ScenarioError as exc:
             raise ScenarioError([f"{path}: extends: {exc.problems[0]}"]) from None
         base = _load_raw(parent, prov, (*chain, path))
@@ -173,7 +183,9 @@ def normalise_overrides(overrides: Mapping[str, Any] | None) -> dict[str, Any]:
     return {k.replace("__", "."): v for k, v in (overrides or {}).items()}
 
 
-def load_scenario(name_or_path: str | os.PathLike[str], overrides: Mapping[str, Any] | None = None) -> Scenario:
+def load_scenario(
+    name_or_path: str | os.PathLike[str], overrides: Mapping[str, Any] | None = None
+) -> Scenario:
     """Load, merge and validate a scenario; raise :class:`ScenarioError` with one line per problem.
 
     ``overrides`` maps dotted key paths (``"controls.enforcement"``) to values; string values are
@@ -207,6 +219,7 @@ def scenario_hash(scenario: Scenario) -> str:
 
 
 # --- error explanation -------------------------------------------------------------------
+
 
 def _unwrap(ann: Any) -> Any:
     """Strip Optional/Union-with-None."""
@@ -263,7 +276,9 @@ def _explain(exc: ValidationError, prov: dict[str, str], default_file: str) -> l
                     sub = line.split(": ", 1)[0]
                     lines.append(f"{_origin(sub, prov, default_file)}: {line}")
                 else:
-                    lines.append(f"{_origin(path, prov, default_file)}: {path or '(top level)'}: {line}")
+                    lines.append(
+                        f"{_origin(path, prov, default_file)}: {path or '(top level)'}: {line}"
+                    )
             continue
         if kind == "extra_forbidden":
             allowed = _fields_at(loc[:-1])

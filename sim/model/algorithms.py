@@ -21,7 +21,14 @@ def own_rd_gain(spend: float, reference: float, base_rate: float, elasticity: fl
     return math.log(base_rate) * 2.0 * x / (1.0 + x)
 
 
-def catchup_gain(log_eff: float, best_open: float, best_all: float, rate_open: float, rate_closed: float, diffusion: float) -> float:
+def catchup_gain(
+    log_eff: float,
+    best_open: float,
+    best_all: float,
+    rate_open: float,
+    rate_closed: float,
+    diffusion: float,
+) -> float:
     """Natural-log efficiency gain from diffusion toward the best open and the best closed lab.
 
     A follower closes ``rate_open`` of its gap to the best open-weight lab and ``rate_closed`` of
@@ -33,7 +40,14 @@ def catchup_gain(log_eff: float, best_open: float, best_all: float, rate_open: f
     return min(gain, max(0.0, best_all - log_eff))
 
 
-def training_flop(cluster_h100e: float, utilisation: float, duration_years: float, seconds_per_year: float, flops: float, quality: float) -> float:
+def training_flop(
+    cluster_h100e: float,
+    utilisation: float,
+    duration_years: float,
+    seconds_per_year: float,
+    flops: float,
+    quality: float,
+) -> float:
     """FLOP of the flagship run: cluster x utilisation x duration x FLOP/s x quality."""
     return cluster_h100e * utilisation * duration_years * seconds_per_year * flops * quality
 
@@ -75,12 +89,14 @@ def best_efficiency_share(
         return lo
     base = max(stock_h100e * (1.0 - depreciation), 1.0)
 
+    log_rate2 = 2.0 * math.log(rd_rate)
+
     def excess(share: float) -> float:
-        spend = share * budget
-        spend = max(spend, 1.0)
-        gain = own_rd_gain(spend, rd_reference, rd_rate, rd_elasticity)
-        m_eff = (own_rd_gain(spend * 1.01, rd_reference, rd_rate, rd_elasticity) - gain) / (0.01 * spend)
-        m_comp = compute_value / (effective_price * (base + (1 - share) * budget / effective_price))
+        spend = max(share * budget, 1.0)
+        x = (spend / rd_reference) ** rd_elasticity
+        # derivative of own_rd_gain with respect to spend
+        m_eff = log_rate2 * rd_elasticity * x / (spend * (1.0 + x) ** 2)
+        m_comp = compute_value / (effective_price * base + (1 - share) * budget)
         return m_eff - m_comp
 
-    return bisect(excess, lo, hi, iters=24)
+    return bisect(excess, lo, hi, iters=16)

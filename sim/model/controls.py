@@ -55,7 +55,9 @@ class ExportControl:
         """Share of the year a compliant variant is on sale (vendors need ``variant_lag_years``)."""
         if not self.variants_allowed:
             return 0.0
-        if self.threshold_changed_year is None or year > self.threshold_changed_year + math.ceil(self.variant_lag_years):
+        if self.threshold_changed_year is None or year > self.threshold_changed_year + math.ceil(
+            self.variant_lag_years
+        ):
             return 1.0
         elapsed = year - self.threshold_changed_year
         return max(0.0, min(1.0, elapsed + 1 - self.variant_lag_years))
@@ -92,8 +94,19 @@ class ExportControl:
             out.append(Offer(vendor.key, "licensed", price, vendor.perf, 1.0, FULL))
         else:
             out.append(Offer(vendor.key, "legal", price, vendor.perf, 1.0, FULL, denied=True))
-            out.append(Offer(vendor.key, "smuggled", price * (1 + w.smuggling_premium), vendor.perf, 1.0, FULL))
+            out.append(
+                Offer(
+                    vendor.key,
+                    "smuggled",
+                    price * (1 + w.smuggling_premium),
+                    vendor.perf,
+                    1.0,
+                    FULL,
+                )
+            )
             if self.cloud_loophole_open and lab.rent_abroad:
                 rent = model.rental_price * (1 + w.rental_abroad_premium)
-                out.append(Offer(vendor.key, "rented", rent, vendor.perf, 1.0, FULL, uses_capacity=False))
+                out.append(
+                    Offer(vendor.key, "rented", rent, vendor.perf, 1.0, FULL, uses_capacity=False)
+                )
         return out

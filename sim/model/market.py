@@ -68,12 +68,16 @@ def split_budget(
     shares = logit_shares([offers[i].price / offers[i].quality for i in primary], elasticity)
     allowed = [i for i in primary if not offers[i].denied]
     leftover = 0.0
+    leaks: dict[str, dict[str, int]] = {}
+    for j, o in enumerate(offers):
+        if o.channel in ("smuggled", "rented"):
+            leaks.setdefault(o.vendor, {})[o.channel] = j
     for i, s in zip(primary, shares, strict=True):
         o = offers[i]
         if not o.denied:
             out[i] += s
             continue
-        twins = {offers[j].channel: j for j in range(n) if offers[j].vendor == o.vendor and offers[j].channel in ("smuggled", "rented")}
+        twins = leaks.get(o.vendor, {})
         ss = smuggle_share if "smuggled" in twins else 0.0
         rs = rent_share if "rented" in twins else 0.0
         if "smuggled" in twins:
@@ -111,7 +115,9 @@ def ration(orders: Sequence[float], capacity: float) -> float:
     return max(capacity, 0.0) / total if capacity > 0 else 0.0
 
 
-def scarcity_multiplier(demand: float, capacity: float, elasticity: float, cap: float = 3.0) -> float:
+def scarcity_multiplier(
+    demand: float, capacity: float, elasticity: float, cap: float = 3.0
+) -> float:
     """Next year's price multiplier from excess demand (1 when supply covers demand)."""
     if capacity <= 0 or demand <= capacity:
         return 1.0

@@ -36,7 +36,13 @@ from sim.model.market import (
 
 RENTED = ORIGINS.index("rented")
 ORIGIN_INDEX = {o: i for i, o in enumerate(ORIGINS)}
-PCLASS_OF_CHANNEL = {"legal": FULL, "licensed": FULL, "smuggled": FULL, "rented": FULL, "domestic": DOMESTIC}
+PCLASS_OF_CHANNEL = {
+    "legal": FULL,
+    "licensed": FULL,
+    "smuggled": FULL,
+    "rented": FULL,
+    "domestic": DOMESTIC,
+}
 
 
 def resolve_scenario(scenario: str | Scenario, overrides: dict[str, Any] | None = None) -> Scenario:
@@ -45,8 +51,15 @@ def resolve_scenario(scenario: str | Scenario, overrides: dict[str, Any] | None 
     if isinstance(scenario, Scenario):
         if not overrides:
             return scenario
-        from sim.config.loader import OVERRIDE_SOURCE, ScenarioError, _explain, _set_path, parse_value
         from pydantic import ValidationError
+
+        from sim.config.loader import (
+            OVERRIDE_SOURCE,
+            ScenarioError,
+            _explain,
+            _set_path,
+            parse_value,
+        )
 
         raw = scenario.model_dump(mode="json")
         for k, v in overrides.items():
@@ -54,7 +67,9 @@ def resolve_scenario(scenario: str | Scenario, overrides: dict[str, Any] | None 
         try:
             return Scenario.model_validate(raw)
         except ValidationError as exc:
-            raise ScenarioError(_explain(exc, dict.fromkeys(overrides, OVERRIDE_SOURCE), scenario.id)) from None
+            raise ScenarioError(
+                _explain(exc, dict.fromkeys(overrides, OVERRIDE_SOURCE), scenario.id)
+            ) from None
     return load_scenario(scenario, overrides)
 
 
@@ -66,7 +81,13 @@ class ComputeRaceModel(mesa.Model):
     (``controls__enforcement=0.9``).
     """
 
-    def __init__(self, scenario: str | Scenario = "baseline", seed: int | None = None, rng: Any = None, **overrides: Any):
+    def __init__(
+        self,
+        scenario: str | Scenario = "baseline",
+        seed: int | None = None,
+        rng: Any = None,
+        **overrides: Any,
+    ):
         scen = resolve_scenario(scenario, overrides)
         super().__init__(rng=rng if rng is not None else seed)
         self.scenario = scen
@@ -92,12 +113,18 @@ class ComputeRaceModel(mesa.Model):
             held_as_variants = self.controls.targets(nation)
             st = lab.stock
             lab.quality_stock = [
-                st[ORIGIN_INDEX["licensed"]] + st[ORIGIN_INDEX["smuggled"]] + (0.0 if held_as_variants else st[0]),
+                st[ORIGIN_INDEX["licensed"]]
+                + st[ORIGIN_INDEX["smuggled"]]
+                + (0.0 if held_as_variants else st[0]),
                 st[0] if held_as_variants else 0.0,
                 st[ORIGIN_INDEX["domestic"]],
             ]
         for nation in self.nations.values():
-            pens = [v.domestic.training_penalty for v in self.vendors if v.domestic is not None and v.nation == nation.key]
+            pens = [
+                v.domestic.training_penalty
+                for v in self.vendors
+                if v.domestic is not None and v.nation == nation.key
+            ]
             nation.domestic_penalty_base = max(pens) if pens else 0.0
         self.frontier = FrontierHistory(self.world.prehistory_oom_per_year)
         self.fired: list[str] = []
@@ -118,7 +145,9 @@ class ComputeRaceModel(mesa.Model):
         self.event_log: list[tuple[int, str, str]] = []
         self._set_trends()
         self._initial_capability()
-        self.datacollector = mesa.DataCollector(model_reporters=records.model_reporters(self.nations))
+        self.datacollector = mesa.DataCollector(
+            model_reporters=records.model_reporters(self.nations)
+        )
         self.datacollector.collect(self)
 
     # ------------------------------------------------------------------ the year
@@ -158,7 +187,9 @@ class ComputeRaceModel(mesa.Model):
                 nation.reacted = True
                 nation.subsidy_usd += r.subsidy_increase_usd
                 if nation.key == self.controls.controller:
-                    self.controls.enforcement = min(1.0, self.controls.enforcement + r.enforcement_increase)
+                    self.controls.enforcement = min(
+                        1.0, self.controls.enforcement + r.enforcement_increase
+                    )
                     if r.close_cloud_loophole:
                         self.controls.cloud_loophole_open = False
                 title = f"{nation.name} responds to {rival.name}"
@@ -191,7 +222,9 @@ class ComputeRaceModel(mesa.Model):
             lab.external_now = lab.external * noise
         for nation in self.nations.values():
             # Private AI capital (external + reinvested revenue) is capped by a share of GDP.
-            private = sum(lab.external_now + lab.reinvest_share * lab.revenue for lab in nation.labs)
+            private = sum(
+                lab.external_now + lab.reinvest_share * lab.revenue for lab in nation.labs
+            )
             cap = nation.max_ai_capex_gdp_share * nation.gdp
             scale = cap / private if private > cap > 0 else 1.0
             for lab in nation.labs:
@@ -205,13 +238,20 @@ class ComputeRaceModel(mesa.Model):
                 lab.programme_funds = 0.0
             p = nation.programme
             if p is not None and p.lab in self.lab_by_key:
-                self.lab_by_key[p.lab].programme_funds = p.delivery_share * programme_payment(p, self.year)
+                self.lab_by_key[p.lab].programme_funds = p.delivery_share * programme_payment(
+                    p, self.year
+                )
         for lab in self.labs:
             boost = 0.0
-            if self.stockpile_window and self.nations[lab.nation].tier in self.controls.target_tiers:
+            if (
+                self.stockpile_window
+                and self.nations[lab.nation].tier in self.controls.target_tiers
+            ):
                 boost = self.controls.stockpile_boost * lab.external_now
             lab.cash_start = lab.cash
-            lab.inflow = lab.reinvested + lab.external_now + lab.subsidy_now + boost + lab.programme_funds
+            lab.inflow = (
+                lab.reinvested + lab.external_now + lab.subsidy_now + boost + lab.programme_funds
+            )
             lab.budget = lab.cash + lab.inflow - lab.programme_funds
 
     # ------------------------------------------------------------------ phase 3
@@ -221,8 +261,14 @@ class ComputeRaceModel(mesa.Model):
         ref = self.rd_reference
         for lab in self.labs:
             nation = self.nations[lab.nation]
-            offers = self._offers(lab, nation)
-            shares = split_budget(offers, w.channel_price_elasticity, self._smuggle_share(1.0), self._rent_share(lab), nation.domestic_mandate_share)
+            offers = lab.offers = self._offers(lab, nation)  # prices are fixed within a year
+            shares = split_budget(
+                offers,
+                w.channel_price_elasticity,
+                self._smuggle_share(1.0),
+                self._rent_share(lab),
+                nation.domestic_mandate_share,
+            )
             spent = sum(shares)
             eff_cost = sum(s * o.price / o.quality for s, o in zip(shares, offers, strict=True))
             lab.effective_price = eff_cost / spent if spent > 0 else float("inf")
@@ -235,10 +281,16 @@ class ComputeRaceModel(mesa.Model):
             else:
                 bound = lab.total_stock * w.frontier_share > self.cluster_cap
                 target = best_efficiency_share(
-                    lab.budget, lab.total_stock, lab.effective_price, w.depreciation,
-                    w.frontier_efficiency_growth, ref, w.efficiency_rd_elasticity,
+                    lab.budget,
+                    lab.total_stock,
+                    lab.effective_price,
+                    w.depreciation,
+                    w.frontier_efficiency_growth,
+                    ref,
+                    w.efficiency_rd_elasticity,
                     w.cluster_bound_value if bound else 1.0,
-                    lab.efficiency_share_min, lab.efficiency_share_max,
+                    lab.efficiency_share_min,
+                    lab.efficiency_share_max,
                 )
                 share = lab.efficiency_share + w.adaptive_speed * (target - lab.efficiency_share)
                 lab.efficiency_share = share
@@ -256,7 +308,11 @@ class ComputeRaceModel(mesa.Model):
         again to products with capacity left, as buyers turn to other vendors.
         """
         w = self.world
-        noise = dict(zip(self.nations, self.rng.standard_normal(len(self.nations)), strict=True))
+        smuggle = {}
+        for key, z in zip(self.nations, self.rng.standard_normal(len(self.nations)), strict=True):
+            smuggle[key] = self._smuggle_share(
+                math.exp(w.smuggling_noise_sd * z - 0.5 * w.smuggling_noise_sd**2)
+            )
         remaining = {lab.key: lab.compute_budget for lab in self.labs}
         cap_left = {v.key: v.capacity for v in self.vendors}
         licence_used: dict[tuple[str, str], float] = defaultdict(float)
@@ -264,29 +320,36 @@ class ComputeRaceModel(mesa.Model):
         demand = dict.fromkeys(cap_left, 0.0)
         orders: list[list] = []  # [lab, offer, money, chips]
         for round_ in range(3):
-            new = self._order_round(remaining, cap_left, noise)
+            new = self._order_round(remaining, cap_left, smuggle)
             if not new:
                 break
-            for od in new:
-                if od[1].uses_capacity and round_ == 0:
-                    demand[od[1].vendor] += od[3]
             self._apply_caps(new, licence_used, tier2_used)
-            for v in self.vendors:
-                ods = [od for od in new if od[1].vendor == v.key and od[1].uses_capacity]
-                fill = ration([od[3] for od in ods], cap_left[v.key])
-                self._scale(ods, fill)
-                cap_left[v.key] -= sum(od[3] for od in ods)
+            by_vendor: dict[str, list[list]] = defaultdict(list)
+            for od in new:
+                if od[1].uses_capacity:
+                    by_vendor[od[1].vendor].append(od)
+            for vkey, ods in by_vendor.items():
+                chips = [od[3] for od in ods]
+                if round_ == 0:
+                    demand[vkey] = sum(chips)
+                self._scale(ods, ration(chips, cap_left[vkey]))
+                cap_left[vkey] -= sum(od[3] for od in ods)
             for od in new:
                 remaining[od[0].key] -= od[2]
             orders.extend(new)
-            if all(r <= 1e-6 * max(lab.compute_budget, 1.0) for lab, r in zip(self.labs, remaining.values(), strict=True)):
+            if all(remaining[lab.key] <= 1e-3 * max(lab.compute_budget, 1.0) for lab in self.labs):
                 break
         for v in self.vendors:
-            ods = [od for od in orders if od[1].vendor == v.key and od[1].uses_capacity]
-            v.next_scarcity = scarcity_multiplier(demand[v.key], v.capacity, w.scarcity_price_elasticity)
-            v.sold_chips = sum(od[3] for od in ods)
-            v.home_sales_chips = sum(od[3] for od in ods if od[0].nation == v.nation)
-            v.revenue = 0.0
+            v.next_scarcity = scarcity_multiplier(
+                demand[v.key], v.capacity, w.scarcity_price_elasticity
+            )
+            v.sold_chips = v.home_sales_chips = v.revenue = 0.0
+        for lab, o, _money, chips in orders:
+            if o.uses_capacity:
+                v = self.vendor_by_key[o.vendor]
+                v.sold_chips += chips
+                if lab.nation == v.nation:
+                    v.home_sales_chips += chips
         # Deliver, pay, record flows.
         flows: dict[tuple[str, str, str], list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0, 0.0])
         c = self.controls
@@ -351,9 +414,21 @@ class ComputeRaceModel(mesa.Model):
         open_labs = [lab.log_eff for lab in self.labs if lab.open_weights]
         best_open = max(open_labs) if open_labs else -math.inf
         for lab, z in zip(self.labs, shocks, strict=True):
-            own = own_rd_gain(lab.efficiency_spend, self.rd_reference, w.frontier_efficiency_growth, w.efficiency_rd_elasticity)
+            own = own_rd_gain(
+                lab.efficiency_spend,
+                self.rd_reference,
+                w.frontier_efficiency_growth,
+                w.efficiency_rd_elasticity,
+            )
             own *= math.exp(w.rd_noise_sd * z - 0.5 * w.rd_noise_sd**2)
-            catch = catchup_gain(lab.log_eff, best_open, best_all, w.catchup_rate_open, w.catchup_rate_closed, w.diffusion)
+            catch = catchup_gain(
+                lab.log_eff,
+                best_open,
+                best_all,
+                w.catchup_rate_open,
+                w.catchup_rate_closed,
+                w.diffusion,
+            )
             lab.log_eff += own + catch
             lab.efficiency = math.exp(lab.log_eff)
             lab.d_eff = own / LN10
@@ -376,7 +451,11 @@ class ComputeRaceModel(mesa.Model):
             lab.lag_months = self.frontier.lag_months(lab.oom, self.year)
         for nation in self.nations.values():
             if not nation.labs:
-                nation.oom, nation.lag_months, nation.best = 0.0, self.frontier.lag_months(0.0, self.year), None
+                nation.oom, nation.lag_months, nation.best = (
+                    0.0,
+                    self.frontier.lag_months(0.0, self.year),
+                    None,
+                )
                 continue
             best = max(nation.labs, key=lambda lab: lab.oom)
             nation.best = best
@@ -387,7 +466,10 @@ class ComputeRaceModel(mesa.Model):
         for lab in self.labs:
             if self.nations[lab.nation].tier == "ally" or lab is leader:
                 continue
-            if lab.lag_months <= w.sputnik_lag_months and lab.headline_cost < w.sputnik_cost_share * leader.headline_cost:
+            if (
+                lab.lag_months <= w.sputnik_lag_months
+                and lab.headline_cost < w.sputnik_cost_share * leader.headline_cost
+            ):
                 self.sputnik_now = True
                 if self.sputnik_year is None:
                     self.sputnik_year, self.sputnik_lab = self.year, lab.key
@@ -412,7 +494,14 @@ class ComputeRaceModel(mesa.Model):
         usable = lab.total_stock * self._power_factor(self.nations[lab.nation])
         lab.cluster = min(usable * w.frontier_share, self.cluster_cap)
         lab.quality = self._quality(lab)
-        lab.training_flop = training_flop(lab.cluster, w.utilisation, self.run_duration, w.seconds_per_year, w.h100e_flops, lab.quality)
+        lab.training_flop = training_flop(
+            lab.cluster,
+            w.utilisation,
+            self.run_duration,
+            w.seconds_per_year,
+            w.h100e_flops,
+            lab.quality,
+        )
         lab.effective_flop = lab.training_flop * lab.efficiency
         lab.oom = safe_log10(lab.effective_flop)
         lab.headline_cost = lab.cluster * self.run_duration * self.rental_price
@@ -424,13 +513,15 @@ class ComputeRaceModel(mesa.Model):
         w = self.world
         world_gdp = sum(n.gdp for n in self.nations.values())
         self.world_revenue = min(
-            w.ai_revenue_usd * 10 ** (w.revenue_oom_elasticity * (self.frontier_oom - self.initial_frontier)),
+            w.ai_revenue_usd
+            * 10 ** (w.revenue_oom_elasticity * (self.frontier_oom - self.initial_frontier)),
             w.revenue_max_gdp_share * world_gdp * (w.world_gdp_usd / max(self.initial_gdp, 1.0)),
         )
         best_eff = max(lab.log_eff for lab in self.labs)
         attract = {
             lab.key: 10 ** (w.market_oom_sensitivity * (lab.oom - self.frontier_oom))
-            * math.exp(w.serving_cost_elasticity * (lab.log_eff - best_eff)) / lab.price_markup**2
+            * math.exp(w.serving_cost_elasticity * (lab.log_eff - best_eff))
+            / lab.price_markup**2
             for lab in self.labs
         }
         for lab in self.labs:
@@ -438,7 +529,9 @@ class ComputeRaceModel(mesa.Model):
             lab.revenue = 0.0
         for market in self.nations.values():
             weight = market.gdp / world_gdp
-            scores = [(lab, self._access(lab.nation, market.key) * attract[lab.key]) for lab in self.labs]
+            scores = [
+                (lab, self._access(lab.nation, market.key) * attract[lab.key]) for lab in self.labs
+            ]
             total = sum(s for _, s in scores)
             if total <= 0:
                 continue
@@ -503,11 +596,19 @@ class ComputeRaceModel(mesa.Model):
         elif head == "controls":
             target = self.controls
         else:
-            pool = {"nations": self.nations, "labs": self.lab_by_key, "vendors": self.vendor_by_key}[head]
+            pool = {
+                "nations": self.nations,
+                "labs": self.lab_by_key,
+                "vendors": self.vendor_by_key,
+            }[head]
             target, rest = pool[rest[0]], rest[1:]
         for p in rest[:-1]:
             target = getattr(target, p)
-        if head == "controls" and rest[-1] in ("tpp_threshold", "link_rule_only") and getattr(target, rest[-1]) != value:
+        if (
+            head == "controls"
+            and rest[-1] in ("tpp_threshold", "link_rule_only")
+            and getattr(target, rest[-1]) != value
+        ):
             self.controls.threshold_changed_year = self.year
         if isinstance(value, list):
             value = tuple(value)
@@ -522,7 +623,11 @@ class ComputeRaceModel(mesa.Model):
         elif head == "controls":
             target = self.controls
         else:
-            pool = {"nations": self.nations, "labs": self.lab_by_key, "vendors": self.vendor_by_key}[head]
+            pool = {
+                "nations": self.nations,
+                "labs": self.lab_by_key,
+                "vendors": self.vendor_by_key,
+            }[head]
             target, rest = pool[rest[0]], rest[1:]
         for p in rest:
             target = getattr(target, p)
@@ -535,7 +640,9 @@ class ComputeRaceModel(mesa.Model):
     def domestic_penalty(self, nation: Nation, lab: Lab, base: float | None = None) -> float:
         """Domestic-chip penalty, shrinking with the nation's cumulative use and the lab's R&D."""
         base = nation.domestic_penalty_base if base is None else base
-        learned = base * math.exp(-nation.cum_domestic_h100e / self.world.domestic_penalty_learning_h100e)
+        learned = base * math.exp(
+            -nation.cum_domestic_h100e / self.world.domestic_penalty_learning_h100e
+        )
         return self.hardware_penalty(lab, learned)
 
     def _offers(self, lab: Lab, nation: Nation) -> list:
@@ -546,7 +653,9 @@ class ComputeRaceModel(mesa.Model):
 
     def _smuggle_share(self, noise: float) -> float:
         w = self.world
-        s = smuggling_share(self.controls.enforcement, w.smuggling_max_share, w.smuggling_enforcement_exponent)
+        s = smuggling_share(
+            self.controls.enforcement, w.smuggling_max_share, w.smuggling_enforcement_exponent
+        )
         return min(s * noise, 0.95)
 
     def _rent_share(self, lab: Lab) -> float:
@@ -554,22 +663,28 @@ class ComputeRaceModel(mesa.Model):
             return 0.0
         return self.world.rental_max_share
 
-    def _order_round(self, remaining: dict[str, float], cap_left: dict[str, float], noise: dict[str, float]) -> list[list]:
+    def _order_round(
+        self, remaining: dict[str, float], cap_left: dict[str, float], smuggle: dict[str, float]
+    ) -> list[list]:
         """One round of orders: each lab splits its remaining compute money across open offers."""
         w = self.world
+        open_vendor = {
+            k: c > 1e-9 * max(self.vendor_by_key[k].capacity, 1.0) for k, c in cap_left.items()
+        }
         orders: list[list] = []
         for lab in self.labs:
             money_left = remaining[lab.key]
-            if money_left <= 1e-6 * max(lab.compute_budget, 1.0):
+            if money_left <= 1e-3 * max(lab.compute_budget, 1.0):
                 continue
             nation = self.nations[lab.nation]
-            offers = [
-                o for o in self._offers(lab, nation)
-                if not o.uses_capacity or cap_left[o.vendor] > 1e-9 * max(self.vendor_by_key[o.vendor].capacity, 1.0)
-            ]
-            z = noise[nation.key]
-            smug = self._smuggle_share(math.exp(w.smuggling_noise_sd * z - 0.5 * w.smuggling_noise_sd**2))
-            shares = split_budget(offers, w.channel_price_elasticity, smug, self._rent_share(lab), nation.domestic_mandate_share)
+            offers = [o for o in lab.offers if not o.uses_capacity or open_vendor[o.vendor]]
+            shares = split_budget(
+                offers,
+                w.channel_price_elasticity,
+                smuggle[nation.key],
+                self._rent_share(lab),
+                nation.domestic_mandate_share,
+            )
             for o, sh in zip(offers, shares, strict=True):
                 if sh > 0:
                     money = sh * money_left
@@ -592,10 +707,19 @@ class ComputeRaceModel(mesa.Model):
             by_nation: dict[str, list[list]] = defaultdict(list)
             for od in orders:
                 v = self.vendor_by_key[od[1].vendor]
-                if self.nations[od[0].nation].tier == "restricted" and c.controlled(v) and od[1].channel in ("legal", "licensed"):
+                if (
+                    self.nations[od[0].nation].tier == "restricted"
+                    and c.controlled(v)
+                    and od[1].channel in ("legal", "licensed")
+                ):
                     by_nation[od[0].nation].append(od)
             for key, ods in by_nation.items():
-                self._scale(ods, ration([od[3] * od[1].chip_perf for od in ods], c.tier2_cap_h100e - tier2_used[key]))
+                self._scale(
+                    ods,
+                    ration(
+                        [od[3] * od[1].chip_perf for od in ods], c.tier2_cap_h100e - tier2_used[key]
+                    ),
+                )
                 tier2_used[key] += sum(od[3] * od[1].chip_perf for od in ods)
 
     @staticmethod
