@@ -1,0 +1,407 @@
+"""PNG charts drawn from a run's tables (never from a live model), sized for a projector.
+
+Every chart has a title, axis labels with units, a legend and years on the x axis. The Agg
+backend is selected before pyplot is imported so charts work on headless machines and in tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
+
+from sim.config.schema import ORIGINS  # noqa: E402
+from sim.summary import COMPARE_METRICS, focus_pair, metric_label, nation_name  # noqa: E402
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    from sim.results import Result
+
+# Fixed colours so a nation looks the same in every chart and every talk.
+NATION_COLOURS = {
+    "usa": "#1f4e9c",
+    "china": "#c8102e",
+    "eu": "#d4a017",
+    "gulf": "#2e8b57",
+    "rest": "#7f7f7f",
+}
+ORIGIN_COLOURS = {
+    "legal": "#4c9a2a",
+    "licensed": "#3a7bd5",
+    "smuggled": "#c8102e",
+    "rented": "#f28e2b",
+    "domestic": "#8e44ad",
+}
+ORIGIN_LABELS = {
+    "legal": "bought legally",
+    "licensed": "bought under licence",
+    "smuggled": "smuggled",
+    "rented": "rented abroad",
+    "domestic": "domestic chips",
+}
+SCENARIO_STYLES = ("-", "--", "-.", ":")
+DPI = 110
+
+PROJECTOR_RC = {
+    "font.size": 14,
+    "axes.titlesize": 17,
+    "axes.titleweight": "bold",
+    "axes.labelsize": 15,
+    "legend.fontsize": 12,
+    "xtick.labelsize": 13,
+    "ytick.labelsize": 13,
+    "figure.titlesize": 20,
+    "figure.titleweight": "bold",
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "lines.linewidth": 2.6,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+}
+
+
+@contextmanager
+def projector_style() -> Iterator[None]:
+    """Large fonts and thick lines, applied only inside the block (global rcParams untouched)."""
+    with plt.rc_context(PROJECTOR_RC):
+        yield
+
+
+def nation_colour(nation: str, index: int = 0) -> str:
+    """A nation's fixed colour, or a tab10 colour for nations not in the default scenario."""
+    from matplotlib.colors import to_hex
+
+    return NATION_COLOURS.get(nation) or to_hex(plt.get_cmap("tab10")(index % 10))
+
+
+def _years(ax: Axes, years: Sequence[float] | pd.Index | None = None) -> None:
+    """Whole years on the x axis, limited to the simulated years."""
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=8))
+    ax.set_xlabel("Year")
+    if years is not None and len(years) > 1:
+        ax.set_xlim(min(years), max(years))
+
+
+def _save(fig: Figure, path: Path) -> Path:
+    fig.savefig(path, dpi=DPI, bbox_inches="tight")
+    plt.close(fig)
+    return path
+
+
+def _subtitle(result: Result) -> str:
+    return f"scenario: {result.scenario_id}, seed {result.manifest.get('seed')}"
+
+
+def _nations(result: Result) -> list[str]:
+    return list(dict.fromkeys(result.nations["nation"]))
+
+
+_pct_axis = FuncFormatter(lambda v, _pos: f"{100 * v:.0f}%")
+
+
+def _count(v: float, _pos: object = None) -> str:
+    for scale, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(v) >= scale:
+            return f"{v / scale:,.3g}{suffix}"
+    return f"{v:,.3g}"
+
+
+def _dollars(v: float, _pos: object = None) -> str:
+    for scale, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(v) >= scale:
+            return f"${v / scale:,.3g}{suffix}"
+    return f"${v:,.3g}"
+
+
+# --- one run -----------------------------------------------------------------------------------
+
+
+def capability_chart(result: Result, path: Path) -> Path:
+    """Capability (OOM score) and lag behind the frontier in months, one line per nation."""
+    oom = result.nation_series("oom")
+    lag = result.nation_series("lag_months")
+    with projector_style():
+        fig, (a1, a2) = plt.subplots(1, 2, figsize=(16, 6.5))
+        for i, n in enumerate(_nations(result)):
+            kw = {"color": nation_colour(n, i), "label": nation_name(result, n)}
+            a1.plot(oom.index, oom[n], **kw)
+            a2.plot(lag.index, lag[n], **kw)
+        a1.set_title("Capability by nation")
+        a1.set_ylabel("OOM score (log10 effective FLOP)")
+        a2.set_title("Lag behind the frontier")
+        a2.set_ylabel("Months behind")
+        a2.set_ylim(bottom=0)
+        for ax in (a1, a2):
+            _years(ax, oom.index)
+        a1.legend(loc="upper left")
+        fig.suptitle(f"Who leads, and by how much ({_subtitle(result)})")
+        return _save(fig, path)
+
+
+def _origin_stock(result: Result) -> pd.DataFrame:
+    """Compute stock (H100e) per year, nation and chip origin, from the labs table."""
+    cols = [f"{o}_h100e" for o in ORIGINS]
+    return (
+        result.labs.groupby(["year", "nation"], sort=True)[cols]
+        .sum()
+        .rename(columns=dict(zip(cols, ORIGINS, strict=True)))
+    )
+
+
+def compute_chart(result: Result, path: Path) -> Path:
+    """Compute stock by nation (log scale, since it grows exponentially) and each nation's share."""
+    comp = result.nation_series("compute_h100e")
+    share = result.nation_series("compute_share")
+    nations = _nations(result)
+    with projector_style():
+        fig, (a1, a2) = plt.subplots(1, 2, figsize=(16, 6.5))
+        for i, n in enumerate(nations):
+            a1.plot(
+                comp.index,
+                comp[n].where(comp[n] > 0),
+                color=nation_colour(n, i),
+                label=nation_name(result, n),
+            )
+        if (comp.to_numpy() > 0).any():
+            a1.set_yscale("log")
+        a1.yaxis.set_major_formatter(FuncFormatter(_count))
+        a1.set_title("Compute stock by nation")
+        a1.set_ylabel("H100-equivalents (log scale)")
+        a1.legend(loc="upper left")
+        a2.stackplot(
+            share.index,
+            *(share[n] for n in nations),
+            labels=[nation_name(result, n) for n in nations],
+            colors=[nation_colour(n, i) for i, n in enumerate(nations)],
+            alpha=0.85,
+        )
+        a2.set_title("Share of world compute")
+        a2.set_ylabel("Share of world H100e")
+        a2.set_ylim(0, 1)
+        a2.yaxis.set_major_formatter(_pct_axis)
+        for ax in (a1, a2):
+            _years(ax, comp.index)
+        fig.suptitle(f"Where the compute is ({_subtitle(result)})")
+        return _save(fig, path)
+
+
+def origin_chart(result: Result, path: Path) -> Path:
+    """Compute by chip origin: shares for every nation that uses more than legal imports, and the
+    rival's stock by origin in H100e (log scale).
+
+    Nations that only buy legally are left out: an all-green panel says nothing.
+    """
+    stock = _origin_stock(result)
+    _leader, rival = focus_pair(result)
+    nonlegal = stock.drop(columns="legal").sum(axis=1).groupby(level="nation").sum()
+    shown = [n for n in _nations(result) if nonlegal.get(n, 0.0) > 0] or [rival]
+    ncols = min(3, len(shown) + 1)
+    nrows = -(-(len(shown) + 1) // ncols)
+    with projector_style():
+        fig, axes = plt.subplots(nrows, ncols, figsize=(7 * ncols, 5.2 * nrows), squeeze=False)
+        flat = list(axes.flat)
+        for ax, n in zip(flat, shown, strict=False):
+            s = stock.xs(n, level="nation")
+            total = s.sum(axis=1).where(lambda t: t > 0)
+            share = s.div(total, axis=0).fillna(0.0)
+            ax.stackplot(
+                share.index,
+                *(share[o] for o in ORIGINS),
+                colors=[ORIGIN_COLOURS[o] for o in ORIGINS],
+                alpha=0.85,
+            )
+            ax.set_title(f"{nation_name(result, n)}: share by origin")
+            ax.set_ylim(0, 1)
+            ax.set_ylabel("Share of compute")
+            ax.yaxis.set_major_formatter(_pct_axis)
+            _years(ax, share.index)
+        ax = flat[len(shown)]
+        s = stock.xs(rival, level="nation")
+        for o in ORIGINS:
+            if (s[o] > 0).any():
+                ax.plot(s.index, s[o].where(s[o] > 0), color=ORIGIN_COLOURS[o])
+        if (s.to_numpy() > 0).any():
+            ax.set_yscale("log")
+        ax.yaxis.set_major_formatter(FuncFormatter(_count))
+        ax.set_title(f"{nation_name(result, rival)}: stock by origin")
+        ax.set_ylabel("H100-equivalents (log scale)")
+        _years(ax, s.index)
+        for extra in flat[len(shown) + 1 :]:
+            extra.axis("off")
+        handles = [plt.Rectangle((0, 0), 1, 1, color=ORIGIN_COLOURS[o]) for o in ORIGINS]
+        fig.legend(
+            handles,
+            [ORIGIN_LABELS[o] for o in ORIGINS],
+            loc="lower center",
+            ncol=len(ORIGINS),
+            frameon=False,
+        )
+        fig.suptitle(f"Where the chips came from ({_subtitle(result)})")
+        fig.tight_layout(rect=(0, 0.07, 1, 1))
+        return _save(fig, path)
+
+
+def spending_chart(result: Result, path: Path) -> Path:
+    """Spending split: efficiency R&D share per nation over time, and compute vs efficiency dollars."""
+    share = result.nation_series("efficiency_spend_share")
+    nat = result.nations
+    last = int(nat["year"].max())
+    final = nat[nat["year"] == last].set_index("nation")
+    nations = _nations(result)
+    with projector_style():
+        fig, (a1, a2) = plt.subplots(1, 2, figsize=(16, 6.5))
+        for i, n in enumerate(nations):
+            a1.plot(share.index, share[n], color=nation_colour(n, i), label=nation_name(result, n))
+        a1.set_title("Share of AI spending on efficiency R&D")
+        a1.set_ylabel("Share of lab spending")
+        a1.yaxis.set_major_formatter(_pct_axis)
+        a1.set_ylim(bottom=0)
+        _years(a1, share.index)
+        a1.legend(loc="best")
+        names = [nation_name(result, n).replace(" ", "\n", 1) for n in nations]
+        comp = final.loc[nations, "compute_spend_usd"].to_numpy(dtype=float)
+        eff = final.loc[nations, "efficiency_spend_usd"].to_numpy(dtype=float)
+        a2.bar(names, comp, color="#3a7bd5", label="compute (chips, rental)")
+        a2.bar(names, eff, bottom=comp, color="#f28e2b", label="efficiency R&D")
+        a2.set_title(f"Spending in {last}: compute vs efficiency")
+        a2.set_ylabel("US dollars per year (2025 $)")
+        a2.yaxis.set_major_formatter(FuncFormatter(_dollars))
+        a2.grid(axis="x", visible=False)
+        a2.legend(loc="upper right")
+        fig.suptitle(f"How labs split their money ({_subtitle(result)})")
+        return _save(fig, path)
+
+
+def training_cost_chart(result: Result, path: Path) -> Path:
+    """Headline training cost (rental-equivalent, as DeepSeek quoted) vs total cost per lab."""
+    labs = result.labs
+    years = sorted(int(y) for y in labs["year"].unique())
+    shown = list(dict.fromkeys([years[0], years[-1]]))
+    with projector_style():
+        fig, axes = plt.subplots(1, len(shown), figsize=(8 * len(shown), 6.5), squeeze=False)
+        for ax, y in zip(axes[0], shown, strict=True):
+            rows = labs[labs["year"] == y]
+            x = range(len(rows))
+            head = rows["headline_training_cost_usd"].to_numpy(dtype=float)
+            total = rows["total_cost_usd"].to_numpy(dtype=float)
+            ax.bar(
+                [i - 0.2 for i in x],
+                head,
+                width=0.4,
+                color="#3a7bd5",
+                label="headline (final run, rental price)",
+            )
+            ax.bar(
+                [i + 0.2 for i in x],
+                total,
+                width=0.4,
+                color="#c8102e",
+                label="total (chips, R&D, all runs)",
+            )
+            ax.set_xticks(
+                list(x),
+                [f"{lab} ({n})" for lab, n in zip(rows["lab"], rows["nation"], strict=True)],
+                rotation=45,
+                ha="right",
+                rotation_mode="anchor",
+                fontsize=12,
+            )
+            if (head > 0).any() or (total > 0).any():
+                ax.set_yscale("log")  # costs span several orders of magnitude across labs
+            ax.yaxis.set_major_formatter(FuncFormatter(_dollars))
+            ax.set_title(f"Training cost per lab, {y}")
+            ax.set_ylabel("US dollars (log scale)")
+            ax.grid(axis="x", visible=False)
+        handles, labels = axes[0][0].get_legend_handles_labels()
+        fig.suptitle(f"The headline number vs what it really cost ({_subtitle(result)})")
+        fig.legend(
+            handles, labels, loc="upper center", ncol=2, frameon=False, bbox_to_anchor=(0.5, 0.94)
+        )
+        fig.tight_layout(rect=(0, 0, 1, 0.9))
+        return _save(fig, path)
+
+
+RUN_CHARTS = {
+    "capability.png": capability_chart,
+    "compute.png": compute_chart,
+    "compute_origin.png": origin_chart,
+    "spending.png": spending_chart,
+    "training_cost.png": training_cost_chart,
+}
+
+
+def run_charts(result: Result, out_dir: Path) -> list[Path]:
+    """Write every chart of one run into ``out_dir``; return the paths."""
+    out_dir = Path(out_dir)
+    return [draw(result, out_dir / name) for name, draw in RUN_CHARTS.items()]
+
+
+# --- several runs side by side -----------------------------------------------------------------
+
+
+def _scenario_line(ax: Axes, s: pd.Series, i: int, label: str, percent: bool) -> None:
+    ax.plot(
+        s.index,
+        s * 100 if percent else s,
+        linestyle=SCENARIO_STYLES[(i // 10) % 4],
+        color=plt.get_cmap("tab10")(i % 10),
+        label=label,
+    )
+
+
+def compare_charts(results: Mapping[str, Result], out_dir: Path) -> list[Path]:
+    """One chart per comparison metric (each scenario a line) plus an overview of all of them."""
+    out_dir = Path(out_dir)
+    first = next(iter(results.values()))
+    years = sorted({int(y) for r in results.values() for y in r.years["year"]})
+    series = {
+        m.key: {sid: m.series(r, *focus_pair(r)) for sid, r in results.items()}
+        for m in COMPARE_METRICS
+    }
+    paths = []
+    with projector_style():
+        for m in COMPARE_METRICS:
+            fig, ax = plt.subplots(figsize=(12, 6.5))
+            for i, (sid, s) in enumerate(series[m.key].items()):
+                _scenario_line(ax, s, i, sid, m.percent)
+            ax.set_title(metric_label(m, first))
+            ax.set_ylabel("Percent" if m.percent else m.unit)
+            _years(ax, years)
+            ax.legend(title="scenario", loc="best")
+            paths.append(_save(fig, out_dir / f"compare_{m.key}.png"))
+        ncols = 4
+        nrows = -(-len(COMPARE_METRICS) // ncols)
+        fig, axes = plt.subplots(nrows, ncols, figsize=(6 * ncols, 4.8 * nrows), squeeze=False)
+        for ax, m in zip(axes.flat, COMPARE_METRICS, strict=False):
+            for i, (sid, s) in enumerate(series[m.key].items()):
+                _scenario_line(ax, s, i, sid, m.percent)
+            ax.set_title(metric_label(m, first), fontsize=14)
+            ax.set_ylabel("Percent" if m.percent else m.unit)
+            _years(ax, years)
+        for ax in list(axes.flat)[len(COMPARE_METRICS) :]:
+            ax.axis("off")
+        handles, labels = axes.flat[0].get_legend_handles_labels()
+        fig.legend(
+            handles,
+            labels,
+            loc="lower center",
+            ncol=min(len(labels), 6),
+            frameon=False,
+            title="scenario",
+            bbox_to_anchor=(0.5, -0.06),
+        )
+        fig.suptitle(f"Scenarios compared (seed {first.manifest.get('seed')})")
+        fig.tight_layout(rect=(0, 0.03, 1, 1))
+        paths.append(_save(fig, out_dir / "compare_overview.png"))
+    return paths
