@@ -1,0 +1,465 @@
+"""Sweep specification: read a sweep TOML file, validate it and resolve it against the base scenario.
+
+A sweep file names a base scenario, fixed ``overrides``, **uncertainties** (parameters with a range
+or distribution, sampled by the sampler), **levers** (policy choices: lists of values, or ranges cut
+into ``levels`` values, crossed full-factorially with the uncertainty sample), a ``[sampler]``,
+``replications``, one master ``seed``, the ``outcomes`` to keep and ``keep_yearly``. Every problem is
+reported as one line ``FILE: key: reason (did you mean ...)`` through :class:`sim.errors.UserError`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import math
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sim.errors import ScenarioError, UserError
+
+METHODS = ("full_factorial", "lhs", "monte_carlo", "sobol", "morris")
+DISTS = ("uniform", "loguniform", "triangular", "normal", "choice")
+TOP_KEYS = (
+    "title",
+    "description",
+    "base",
+    "overrides",
+    "seed",
+    "replications",
+    "keep_yearly",
+    "chunk_size",
+    "sampler",
+    "uncertainties",
+    "levers",
+    "outcomes",
+    "analysis",
+)
+SAMPLER_KEYS = ("method", "n", "levels", "second_order", "trajectories")
+DIST_KEYS = ("dist", "low", "high", "mode", "mean", "sd", "values", "levels", "range")
+ANALYSIS_KEYS = ("prim",)
+
+
+@dataclass(frozen=True)
+class Param:
+    """One swept parameter: a scenario path and how its values are drawn.
+
+    ``kind`` is ``"uncertainty"`` or ``"lever"``. For ``dist == "choice"``, ``values`` lists the
+    options; otherwise ``low``/``high`` (and ``mode`` or ``mean``/``sd``) describe the distribution.
+    ``integer`` rounds drawn values (the scenario field is an int).
+    """
+
+    path: str
+    kind: str
+    dist: str = "uniform"
+    low: float | None = None
+    high: float | None = None
+    mode: float | None = None
+    mean: float | None = None
+    sd: float | None = None
+    values: tuple[Any, ...] = ()
+    levels: int | None = None
+    integer: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain dict (for the stored spec and the spec hash)."""
+        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.__dict__.items()}
+
+
+@dataclass(frozen=True)
+class SweepSpec:
+    """A validated sweep. Build with :func:`load_spec` (file) or :func:`parse_spec` (dict)."""
+
+    source: str
+    title: str
+    base: str
+    overrides: dict[str, Any]
+    seed: int
+    replications: int
+    keep_yearly: bool
+    chunk_size: int | None
+    method: str
+    n: int
+    levels: int
+    second_order: bool
+    uncertainties: tuple[Param, ...]
+    levers: tuple[Param, ...]
+    outcomes: tuple[str, ...]
+    prim: tuple[str, ...] = ()
+    description: str = ""
+    base_hash: str = ""
+    horizon: tuple[int, int] = (0, 0)
+    nations: tuple[str, ...] = ()
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """Everything that decides the sweep's results, as plain JSON (also stored in the output)."""
+        return {
+            "title": self.title,
+            "description": self.description,
+            "base": self.base,
+            "base_hash": self.base_hash,
+            "overrides": self.overrides,
+            "seed": self.seed,
+            "replications": self.replications,
+            "keep_yearly": self.keep_yearly,
+            "chunk_size": self.chunk_size,
+            "method": self.method,
+            "n": self.n,
+            "levels": self.levels,
+            "second_order": self.second_order,
+            "uncertainties": [p.to_json() for p in self.uncertainties],
+            "levers": [p.to_json() for p in self.levers],
+            "outcomes": list(self.outcomes),
+            "prim": list(self.prim),
+        }
+
+    @property
+    def spec_hash(self) -> str:
+        """SHA-256 of :meth:`to_json` without title/description/prim (which change no result)."""
+        d = self.to_json()
+        for k in ("title", "description", "prim"):
+            d.pop(k)
+        return hashlib.sha256(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()
+
+    def base_scenario(self):  # -> sim.Scenario
+        """The base scenario with the sweep's fixed overrides applied."""
+        import sim
+
+        return sim.load_scenario(self.base, self.overrides)
+
+
+def load_spec(path: str | Path) -> SweepSpec:
+    """Read and validate a sweep TOML file; raise :class:`UserError` listing every problem."""
+    p = Path(path)
+    try:
+        raw = tomllib.loads(p.read_text())
+    except FileNotFoundError:
+        raise UserError(f"{p}: file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise UserError(f"{p}: not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise UserError(f"{p}: cannot read: {exc.strerror}") from None
+    return parse_spec(raw, source=str(p), base_dir=p.parent)
+
+
+def _hint(word: str, options: list[str] | tuple[str, ...]) -> str:
+    m = difflib.get_close_matches(word, list(options), n=1, cutoff=0.5)
+    return f" (did you mean '{m[0]}'?)" if m else f" (expected one of: {', '.join(options)})"
+
+
+def _flatten(table: Any, prefix: str = "") -> dict[str, Any]:
+    """Accept both ``"world.x" = ...`` and ``world.x = ...`` (which TOML nests) as parameter paths."""
+    out: dict[str, Any] = {}
+    for k, v in table.items():
+        path = f"{prefix}{k}"
+        if isinstance(v, dict) and not (set(v) & set(DIST_KEYS)):
+            out.update(_flatten(v, f"{path}."))
+        else:
+            out[path] = v
+    return out
+
+
+def _num(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def parse_spec(
+    raw: dict[str, Any], source: str = "<spec>", base_dir: Path | None = None
+) -> SweepSpec:
+    """Validate a sweep spec given as a dict (as read from TOML). See the module docstring."""
+    errs: list[str] = []
+
+    def err(key: str, reason: str) -> None:
+        errs.append(f"{source}: {key}: {reason}")
+
+    for k in raw:
+        if k not in TOP_KEYS:
+            err(k, "unknown key" + _hint(k, TOP_KEYS))
+
+    def get(key: str, typ: type | tuple[type, ...], default: Any) -> Any:
+        v = raw.get(key, default)
+        if v is not default and (not isinstance(v, typ) or (typ is int and isinstance(v, bool))):
+            names = typ.__name__ if isinstance(typ, type) else " or ".join(t.__name__ for t in typ)
+            err(key, f"{v!r} is invalid: expected {names}")
+            return default
+        return v
+
+    title = get("title", str, "")
+    description = get("description", str, "")
+    base = get("base", str, None)
+    if base is None and "base" not in raw:
+        err("base", "required key is missing (a scenario id such as 'baseline' or a .toml path)")
+    seed = get("seed", int, 0)
+    if seed < 0:
+        err("seed", f"{seed} is invalid: must be >= 0")
+    replications = get("replications", int, 1)
+    if replications < 1:
+        err("replications", f"{replications} is invalid: must be >= 1")
+    keep_yearly = get("keep_yearly", bool, False)
+    chunk_size = get("chunk_size", int, None)
+    if chunk_size is not None and chunk_size < 1:
+        err("chunk_size", f"{chunk_size} is invalid: must be >= 1")
+    overrides = get("overrides", dict, {})
+    overrides = {k: v for k, v in _flatten(overrides).items()}
+
+    sampler = get("sampler", dict, {})
+    for k in sampler:
+        if k not in SAMPLER_KEYS:
+            err(f"sampler.{k}", "unknown key" + _hint(k, SAMPLER_KEYS))
+    method = sampler.get("method", "full_factorial")
+    if method not in METHODS:
+        err("sampler.method", f"{method!r} is not a sampler" + _hint(str(method), METHODS))
+    n = sampler.get("n", sampler.get("trajectories", 0 if method == "full_factorial" else None))
+    if n is None:
+        err("sampler.n", f"required for method '{method}' (the sample size)")
+        n = 1
+    elif not _num(n) or int(n) != n or n < (0 if method == "full_factorial" else 1):
+        err("sampler.n", f"{n!r} is invalid: must be a positive integer")
+        n = 1
+    n = int(n)
+    if method == "sobol" and n & (n - 1):
+        err(
+            "sampler.n",
+            f"{n} is invalid: Sobol (Saltelli) needs a power of 2, e.g. {2 ** round(math.log2(n))}",
+        )
+    levels = sampler.get("levels", 4 if method == "morris" else 3)
+    if not isinstance(levels, int) or isinstance(levels, bool) or levels < 2:
+        err("sampler.levels", f"{levels!r} is invalid: must be an integer >= 2")
+        levels = 3
+    if method == "morris" and levels % 2:
+        err("sampler.levels", f"{levels} is invalid: Morris needs an even number of levels")
+    second_order = sampler.get("second_order", False)
+    if not isinstance(second_order, bool):
+        err("sampler.second_order", f"{second_order!r} is invalid: expected true or false")
+        second_order = False
+
+    outcomes = get("outcomes", list, [])
+    if not outcomes:
+        err("outcomes", 'required: list at least one outcome, e.g. "lag_months:china:2030"')
+    analysis = get("analysis", dict, {})
+    for k in analysis:
+        if k not in ANALYSIS_KEYS:
+            err(f"analysis.{k}", "unknown key" + _hint(k, ANALYSIS_KEYS))
+    prim = analysis.get("prim", [])
+    if isinstance(prim, str):
+        prim = [prim]
+    if not isinstance(prim, list) or not all(isinstance(x, str) for x in prim):
+        err("analysis.prim", 'expected a list of rules such as "lag_months_china_2030 < 6"')
+        prim = []
+
+    # The base scenario decides which parameter paths, nations and years exist.
+    scen = None
+    if isinstance(base, str):
+        base_ref = base
+        if base.endswith(".toml") and base_dir is not None and not Path(base).is_absolute():
+            base_ref = str((base_dir / base).resolve())
+        import sim
+
+        try:
+            scen = sim.load_scenario(base_ref, overrides)
+        except ScenarioError as exc:
+            for line in exc.problems:
+                errs.append(f"{source}: base/overrides: {line}")
+        base = base_ref
+
+    params: list[Param] = []
+    for kind, key in (("uncertainty", "uncertainties"), ("lever", "levers")):
+        table = get(key, dict, {})
+        for path, value in _flatten(table).items():
+            if path in TOP_KEYS:
+                err(
+                    f"{key}.{path}",
+                    f"'{path}' is a top-level key: move it above the first [table] of the file",
+                )
+                continue
+            p = _parse_param(
+                path, value, kind, scen, lambda r, k=f"{key}.{path}": err(k, r), method, levels
+            )
+            if p is not None:
+                if any(q.path == p.path for q in params):
+                    err(f"{key}.{path}", "parameter is swept twice (as an uncertainty and a lever)")
+                else:
+                    params.append(p)
+    unc = tuple(p for p in params if p.kind == "uncertainty")
+    lev = tuple(p for p in params if p.kind == "lever")
+    if method in ("sobol", "morris") and not unc:
+        err("uncertainties", f"sampler '{method}' needs at least one uncertainty")
+    if method in ("sobol", "morris") and any(p.dist == "choice" for p in unc):
+        bad = next(p.path for p in unc if p.dist == "choice")
+        err(
+            f"uncertainties.{bad}",
+            f"sampler '{method}' needs continuous ranges, not a list of values (make it a lever)",
+        )
+
+    out_names: list[str] = []
+    if scen is not None:
+        from sim.sweeps.outcomes import parse_outcome
+
+        for i, o in enumerate(outcomes):
+            if not isinstance(o, str):
+                err(
+                    f"outcomes[{i}]",
+                    f'{o!r} is invalid: expected a string such as "lag_months:china:2030"',
+                )
+                continue
+            try:
+                parse_outcome(o, scen)
+            except ValueError as exc:
+                err(f"outcomes[{i}]", f"{o!r}: {exc}")
+                continue
+            out_names.append(o)
+    if errs:
+        raise UserError(errs)
+    assert scen is not None
+    from sim.config import scenario_hash
+
+    return SweepSpec(
+        source=source,
+        title=title or Path(source).stem,
+        description=description,
+        base=base,
+        overrides=overrides,
+        seed=seed,
+        replications=replications,
+        keep_yearly=keep_yearly,
+        chunk_size=chunk_size,
+        method=method,
+        n=n,
+        levels=levels,
+        second_order=second_order,
+        uncertainties=unc,
+        levers=lev,
+        outcomes=tuple(out_names),
+        prim=tuple(prim),
+        base_hash=scenario_hash(scen),
+        horizon=(scen.horizon.start_year, scen.horizon.end_year),
+        nations=tuple(scen.nations),
+    )
+
+
+def _field_info(scen: Any, path: str) -> Any:
+    """The pydantic FieldInfo behind a settable path (after check_param_path accepted it)."""
+    from sim.config.schema import SETTABLE_SECTIONS, _nested_model
+
+    parts = path.split(".")
+    cls = SETTABLE_SECTIONS[parts[0]]
+    rest = parts[2:] if parts[0] in ("nations", "labs", "vendors") else parts[1:]
+    while len(rest) > 1:
+        cls = _nested_model(cls.model_fields[rest[0]].annotation)
+        rest = rest[1:]
+    return cls.model_fields[rest[0]]
+
+
+def _parse_param(
+    path: str, value: Any, kind: str, scen: Any, err: Any, method: str, levels: int
+) -> Param | None:
+    """Turn one uncertainty/lever entry into a :class:`Param`, reporting problems through ``err``."""
+    from sim.config import check_param_path
+
+    if scen is None:
+        return None
+    probe = (
+        value[0]
+        if isinstance(value, list) and value
+        else (value.get("low") if isinstance(value, dict) else value)
+    )
+    why = check_param_path(scen, path, probe if probe is not None else 0.5)
+    try:
+        info = _field_info(scen, path)
+    except (KeyError, AttributeError, IndexError, TypeError):
+        info = None
+    if info is None or why is not None and "not defined" in why:
+        err(why or "not a settable parameter path")  # path itself is wrong: say why, stop here
+        return None
+    if isinstance(value, list):
+        if not value:
+            err("empty list of values")
+            return None
+        bad = [v for v in value if check_param_path(scen, path, v) is not None]
+        if bad:
+            err(f"value {bad[0]!r}: {check_param_path(scen, path, bad[0])}")
+            return None
+        return Param(path=path, kind=kind, dist="choice", values=tuple(value))
+    if not isinstance(value, dict):
+        err(
+            f"{value!r} is invalid: give a list of values or a table such as {{low = 0.2, high = 0.8}}"
+        )
+        return None
+    for k in value:
+        if k not in DIST_KEYS:
+            err(f"unknown key '{k}'" + _hint(k, DIST_KEYS))
+            return None
+    d = dict(value)
+    if d.get("range") is not None:
+        if d["range"] != "sensitivity":
+            err(f'range = {d["range"]!r} is invalid: the only named range is "sensitivity"')
+            return None
+        extra = info.json_schema_extra or {}
+        sens = extra.get("sensitivity") if isinstance(extra, dict) else None
+        if not sens:
+            err("this parameter has no sensitivity range in the schema; give low and high")
+            return None
+        d.setdefault("low", sens[0])
+        d.setdefault("high", sens[1])
+    dist = d.get("dist", "uniform")
+    if dist not in DISTS:
+        err(f"dist = {dist!r} is not a distribution" + _hint(str(dist), DISTS))
+        return None
+    if dist == "choice" or "values" in d:
+        return _parse_param(path, d.get("values", []), kind, scen, err, method, levels)
+    need = {
+        "uniform": ("low", "high"),
+        "loguniform": ("low", "high"),
+        "triangular": ("low", "mode", "high"),
+        "normal": ("mean", "sd"),
+    }[dist]
+    for k in need:
+        if not _num(d.get(k)):
+            err(f"{dist} needs a number '{k}'" + (f" (got {d.get(k)!r})" if k in d else ""))
+            return None
+    low, high = d.get("low"), d.get("high")
+    if low is not None and high is not None and not low < high:
+        err(f"low ({low}) must be below high ({high})")
+        return None
+    if dist == "loguniform" and low <= 0:
+        err(f"loguniform needs low > 0 (got {low})")
+        return None
+    if dist == "triangular" and not low <= d["mode"] <= high:
+        err(f"mode ({d['mode']}) must lie between low and high")
+        return None
+    if dist == "normal" and d["sd"] <= 0:
+        err(f"sd ({d['sd']}) must be > 0")
+        return None
+    if dist == "normal" and (low is None or high is None):
+        # a normal draw may leave the valid range; require explicit truncation bounds
+        err("normal needs truncation bounds 'low' and 'high' so every draw is a valid value")
+        return None
+    for k in ("low", "high", "mode"):
+        if d.get(k) is not None and (why := check_param_path(scen, path, d[k])) is not None:
+            err(f"{k} = {d[k]!r}: {why}")
+            return None
+    integer = info.annotation is int
+    lv = d.get("levels")
+    if lv is not None and (not isinstance(lv, int) or isinstance(lv, bool) or lv < 2):
+        err(f"levels = {lv!r} is invalid: must be an integer >= 2")
+        return None
+    if kind == "lever" and dist != "uniform":
+        err(
+            "a lever range is cut into equally spaced levels: use low/high (and levels), or list the values"
+        )
+        return None
+    return Param(
+        path=path,
+        kind=kind,
+        dist=dist,
+        low=low,
+        high=high,
+        mode=d.get("mode"),
+        mean=d.get("mean"),
+        sd=d.get("sd"),
+        levels=lv,
+        integer=integer,
+    )

@@ -1,0 +1,191 @@
+"""Crash-safe sweep output: one Parquet file per chunk, a ``manifest.jsonl`` journal, final tables.
+
+Layout of a sweep directory::
+
+    spec.json             resolved spec (+ hash) written at the start; resume checks it
+    design.parquet        unit coordinates of the uncertainty sample (for Sobol/Morris)
+    chunks/outcomes-NNNNNN.parquet, chunks/yearly-NNNNNN.parquet
+    manifest.jsonl        one JSON line per committed chunk (the journal)
+    outcomes.parquet      final table, one row per run, sorted by run id
+    yearly.parquet        final yearly nation records (only with keep_yearly)
+    manifest.json         spec hash, versions, sampler, counts, timings, machine
+
+A chunk is committed by writing ``*.tmp``, fsync, ``os.replace`` and only then appending its line
+to the journal (fsync again). A kill at any moment leaves every journalled chunk intact; resume
+re-runs the rest. Chunk boundaries depend on the spec only, so resumed tables equal fresh ones.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from sim.errors import UserError
+
+ROW_GROUP = 65536  # rows per row group of the final tables (fixed, so files are byte-identical)
+COMPRESSION = "zstd"
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:  # pragma: no cover - platforms without directory fds
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_atomic(table: pa.Table, path: Path) -> None:
+    """Write a Parquet file so that it either exists complete or not at all."""
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as fh:
+        pq.write_table(table, fh, compression=COMPRESSION)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    _fsync_dir(path.parent)
+
+
+def write_json_atomic(obj: Any, path: Path) -> None:
+    """Write JSON via a temporary file and rename."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n")
+    os.replace(tmp, path)
+
+
+class SweepStore:
+    """The files of one sweep directory (see the module docstring)."""
+
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
+        self.chunks = self.root / "chunks"
+        self.journal = self.root / "manifest.jsonl"
+
+    # --- starting and resuming --------------------------------------------------------------
+    def exists(self) -> bool:
+        """True if the directory already holds (part of) a sweep."""
+        return (self.root / "spec.json").exists()
+
+    def start(
+        self,
+        spec_json: dict[str, Any],
+        spec_hash: str,
+        spec_text: str | None,
+        design: pa.Table,
+        resume: bool,
+    ) -> set[int]:
+        """Prepare the directory; return the ids of chunks already committed (resume).
+
+        Raises :class:`UserError` if the directory holds another sweep, or a different one on resume.
+        """
+        if self.exists():
+            old = json.loads((self.root / "spec.json").read_text())
+            if not resume:
+                raise UserError(
+                    f"{self.root}: already holds a sweep; add --resume to continue it or choose another --out"
+                )
+            if old.get("spec_hash") != spec_hash:
+                raise UserError(
+                    f"{self.root}: --resume: the spec (or its base scenario) changed since this sweep started (hash {old.get('spec_hash', '?')[:12]} != {spec_hash[:12]}); use a new --out"
+                )
+            for tmp in self.chunks.glob("*.tmp"):
+                tmp.unlink()  # half-written chunk of a killed run
+            return self.committed()
+        if (
+            self.root.exists()
+            and any(self.root.iterdir())
+            and resume is False
+            and (self.root / "outcomes.parquet").exists()
+        ):
+            raise UserError(f"{self.root}: already holds results; choose another --out")
+        self.chunks.mkdir(parents=True, exist_ok=True)
+        write_atomic(design, self.root / "design.parquet")
+        if spec_text is not None:
+            (self.root / "spec.toml").write_text(spec_text)
+        write_json_atomic({"spec_hash": spec_hash, "spec": spec_json}, self.root / "spec.json")
+        return set()
+
+    def committed(self) -> set[int]:
+        """Chunk ids in the journal whose files exist (a torn last journal line is ignored)."""
+        done: set[int] = set()
+        if not self.journal.exists():
+            return done
+        for line in self.journal.read_text().splitlines():
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError:
+                continue  # torn final line of a killed run: that chunk is redone
+            if self.chunk_path("outcomes", rec["chunk"]).exists():
+                done.add(int(rec["chunk"]))
+        return done
+
+    def journal_records(self) -> Iterator[dict[str, Any]]:
+        """Parsed journal lines (last one wins per chunk)."""
+        seen: dict[int, dict[str, Any]] = {}
+        if self.journal.exists():
+            for line in self.journal.read_text().splitlines():
+                try:
+                    rec = json.loads(line)
+                except json.JSONDecodeError:
+                    continue
+                seen[int(rec["chunk"])] = rec
+        yield from (seen[k] for k in sorted(seen))
+
+    # --- committing chunks ------------------------------------------------------------------
+    def chunk_path(self, kind: str, chunk: int) -> Path:
+        """``chunks/<kind>-NNNNNN.parquet``."""
+        return self.chunks / f"{kind}-{chunk:06d}.parquet"
+
+    def commit(
+        self, chunk: int, outcomes: pa.Table, yearly: pa.Table | None, record: dict[str, Any]
+    ) -> None:
+        """Make one finished chunk durable, then journal it."""
+        if yearly is not None:
+            write_atomic(yearly, self.chunk_path("yearly", chunk))
+        write_atomic(outcomes, self.chunk_path("outcomes", chunk))
+        with open(self.journal, "a") as fh:
+            fh.write(json.dumps({"chunk": chunk, **record}, sort_keys=True) + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+
+    # --- final tables -----------------------------------------------------------------------
+    def assemble(self, kind: str, n_chunks: int, schema: pa.Schema) -> int:
+        """Stream chunk files (in chunk order = run order) into ``<kind>.parquet``; return rows.
+
+        Rows are re-batched into fixed-size row groups, so the bytes depend only on the rows, and
+        at most one row group is in memory at a time.
+        """
+        target = self.root / f"{kind}.parquet"
+        tmp = target.with_name(target.name + ".tmp")
+        rows = 0
+        pending: list[pa.Table] = []
+        n_pending = 0
+        with pq.ParquetWriter(tmp, schema, compression=COMPRESSION) as writer:
+            for c in range(n_chunks):
+                path = self.chunk_path(kind, c)
+                if not path.exists():
+                    continue  # yearly chunk of a chunk whose runs all failed is still written; defensive
+                for batch in pq.ParquetFile(path).iter_batches():
+                    pending.append(pa.Table.from_batches([batch], schema=schema))
+                    n_pending += batch.num_rows
+                    while n_pending >= ROW_GROUP:
+                        t = pa.concat_tables(pending)
+                        writer.write_table(t.slice(0, ROW_GROUP), row_group_size=ROW_GROUP)
+                        rest = t.slice(ROW_GROUP)
+                        pending, n_pending = ([rest] if rest.num_rows else []), rest.num_rows
+                        rows += ROW_GROUP
+            if n_pending:
+                writer.write_table(pa.concat_tables(pending), row_group_size=ROW_GROUP)
+                rows += n_pending
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+        return rows
