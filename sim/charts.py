@@ -17,7 +17,7 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
-from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
+from matplotlib.ticker import FuncFormatter, MaxNLocator, MultipleLocator  # noqa: E402
 
 from sim.config.schema import ORIGINS  # noqa: E402
 from sim.summary import COMPARE_METRICS, focus_pair, metric_label, nation_name  # noqa: E402
@@ -86,11 +86,15 @@ def nation_colour(nation: str, index: int = 0) -> str:
 
 
 def _years(ax: Axes, years: Sequence[float] | pd.Index | None = None) -> None:
-    """Whole years on the x axis, limited to the simulated years."""
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=8))
+    """Whole years on the x axis (every 5 years on long horizons), limited to the simulated years."""
     ax.set_xlabel("Year")
-    if years is not None and len(years) > 1:
-        ax.set_xlim(min(years), max(years))
+    if years is None or len(years) < 2:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=8))
+        return
+    lo, hi = min(years), max(years)
+    span = hi - lo
+    ax.xaxis.set_major_locator(MultipleLocator(5 if span >= 15 else 2 if span >= 6 else 1))
+    ax.set_xlim(lo, hi)
 
 
 def _save(fig: Figure, path: Path) -> Path:
@@ -375,8 +379,8 @@ def compare_charts(results: Mapping[str, Result], out_dir: Path) -> list[Path]:
             fig, ax = plt.subplots(figsize=(12, 6.5))
             for i, (sid, s) in enumerate(series[m.key].items()):
                 _scenario_line(ax, s, i, sid, m.percent)
-            ax.set_title(metric_label(m, first))
-            ax.set_ylabel("Percent" if m.percent else m.unit)
+            ax.set_title(f"{metric_label(m, first)} (seed {first.manifest.get('seed')})")
+            ax.set_ylabel("Percent" if m.percent else m.unit.capitalize())
             _years(ax, years)
             ax.legend(title="scenario", loc="best")
             paths.append(_save(fig, out_dir / f"compare_{m.key}.png"))
@@ -387,7 +391,7 @@ def compare_charts(results: Mapping[str, Result], out_dir: Path) -> list[Path]:
             for i, (sid, s) in enumerate(series[m.key].items()):
                 _scenario_line(ax, s, i, sid, m.percent)
             ax.set_title(metric_label(m, first), fontsize=14)
-            ax.set_ylabel("Percent" if m.percent else m.unit)
+            ax.set_ylabel("Percent" if m.percent else m.unit.capitalize())
             _years(ax, years)
         for ax in list(axes.flat)[len(COMPARE_METRICS) :]:
             ax.axis("off")

@@ -261,7 +261,10 @@ def _fmt_delta(metric: Metric, delta: float) -> str:
 
 
 def compare_table(results: Mapping[str, Result]) -> Table:
-    """Each metric in 2030 and the last year, per scenario, with the difference from the first scenario."""
+    """Each metric in 2030 and the last year, per scenario, with the difference from the first scenario.
+
+    Differences of percentages are in percentage points.
+    """
     from rich.table import Table
 
     ids = list(results)
@@ -276,8 +279,8 @@ def compare_table(results: Mapping[str, Result]) -> Table:
     for m in COMPARE_METRICS:
         series = {sid: m.series(r, *pairs[sid]) for sid, r in results.items()}
         years = compare_years([int(y) for y in series[ids[0]].index])
-        unit = "% pts" if m.percent else m.unit
-        for y in years:
+        unit = m.unit
+        for k, y in enumerate(years):
             cells = []
             b = series[ids[0]].get(y)
             for i, sid in enumerate(ids):
@@ -288,7 +291,14 @@ def compare_table(results: Mapping[str, Result]) -> Table:
                     cells.append(_fmt(m, float(v)))
                 else:
                     cells.append(f"{_fmt(m, float(v))} ({_fmt_delta(m, float(v) - float(b))})")
-            table.add_row(metric_label(m, base), unit, str(y), *cells)
+            # The label only on a metric's first row keeps the table scannable.
+            table.add_row(
+                metric_label(m, base) if k == 0 else "",
+                unit if k == 0 else "",
+                str(y),
+                *cells,
+                end_section=k == len(years) - 1,
+            )
     return table
 
 
