@@ -1,0 +1,139 @@
+"""Inject cards: events as data (title, text shown to players, effect, trigger).
+
+A deck is a TOML file of ``[[cards]]``::
+
+    [[cards]]
+    id = "taiwan-crisis"
+    title = "Taiwan Strait crisis"
+    text = "A blockade drill halts shipments from Taiwan's fabs."
+    trigger = "manual"                      # or a year (2028) or a condition (see sim.game.metrics)
+    set = { "world.taiwan_shock" = 0.4 }    # model parameter paths and values
+    duration_years = 1                      # optional: restore the previous values afterwards
+
+Every card can also be played by hand by the facilitator. A card fires at most once per game.
+A card whose parameters do not exist in a scenario (``nations.usa.programme`` without a Stargate
+programme) is kept in the deck but marked not applicable, with the reason.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sim.config.schema import Scenario, check_param_path
+from sim.errors import UserError
+from sim.game.metrics import parse_condition
+
+DEFAULT_DECK = Path(__file__).resolve().parents[2] / "scenarios" / "games" / "deck.toml"
+
+
+@dataclass(frozen=True)
+class Card:
+    """One inject card. ``trigger`` is ``manual``, ``year`` or ``when`` (a condition)."""
+
+    id: str
+    title: str
+    text: str
+    set: dict[str, Any]
+    trigger: str = "manual"
+    year: int | None = None
+    condition: str = ""
+    clauses: tuple = ()
+    duration_years: int = 0
+    unavailable: str = ""  # why this card cannot fire in the current scenario
+    raw: dict[str, Any] = field(default_factory=dict)
+
+    def describe_trigger(self) -> str:
+        """The trigger in words."""
+        if self.trigger == "year":
+            return f"in {self.year}"
+        if self.trigger == "when":
+            return f"when {self.condition}"
+        return "facilitator plays it"
+
+
+def read_deck(path: str | Path | None = None) -> list[dict[str, Any]]:
+    """The raw card tables of a deck file (the default deck if ``path`` is None)."""
+    p = Path(path) if path else DEFAULT_DECK
+    try:
+        raw = tomllib.loads(p.read_text())
+    except OSError as exc:
+        raise UserError(f"{p}: cannot read deck: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise UserError(f"{p}: not valid TOML: {exc}") from None
+    cards = raw.get("cards", [])
+    if not isinstance(cards, list):
+        raise UserError(f"{p}: 'cards' must be an array of tables ([[cards]])")
+    return cards
+
+
+def _reachable(scenario: Scenario, path: str) -> str | None:
+    """Why a valid parameter path has no live target in this scenario (an unset optional section)."""
+    node: Any = scenario.model_dump()
+    for part in path.split(".")[:-1]:
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+        if node is None:
+            return f"{path}: '{part}' is not set in scenario '{scenario.id}'"
+    return None
+
+
+def build_deck(
+    scenario: Scenario, raw_cards: list[dict[str, Any]], where: str = "deck"
+) -> dict[str, Card]:
+    """Validate raw card tables against ``scenario``; UserError lists malformed cards.
+
+    Cards are malformed when a field is missing or a trigger cannot be parsed; a card whose
+    parameters this scenario lacks is kept with ``unavailable`` set instead.
+    """
+    problems: list[str] = []
+    deck: dict[str, Card] = {}
+    nations, labs = set(scenario.nations), set(scenario.labs)
+    for i, c in enumerate(raw_cards):
+        at = f"{where}: cards[{i}]"
+        cid = c.get("id")
+        if not cid or not c.get("title") or not isinstance(c.get("set"), dict):
+            problems.append(f"{at}: a card needs id, title and a 'set' table")
+            continue
+        if cid in deck:
+            problems.append(f"{at}: duplicate card id '{cid}'")
+            continue
+        trig = c.get("trigger", "manual")
+        kind, year, cond, clauses = "manual", None, "", ()
+        if isinstance(trig, int) and not isinstance(trig, bool):
+            kind, year = "year", trig
+        elif isinstance(trig, str) and trig.strip() != "manual":
+            try:
+                clauses = tuple(parse_condition(trig, nations, labs))
+                kind, cond = "when", trig.strip()
+            except ValueError as exc:
+                problems.append(f"{at} ({cid}): trigger: {exc}")
+                continue
+        unavailable = ""
+        for path, val in c["set"].items():
+            err = check_param_path(scenario, path, val)
+            if err and ("is not defined" in err or "unknown" in err):
+                unavailable = f"{path}: {err}"
+                break
+            if err:
+                problems.append(f"{at} ({cid}): set.{path}: {err}")
+            unavailable = unavailable or (_reachable(scenario, path) or "")
+        deck[cid] = Card(
+            cid,
+            str(c["title"]),
+            " ".join(str(c.get("text", "")).split()),
+            dict(c["set"]),
+            kind,
+            year,
+            cond,
+            clauses,
+            int(c.get("duration_years", 0)),
+            unavailable,
+            dict(c),
+        )
+    if problems:
+        raise UserError(problems)
+    return deck

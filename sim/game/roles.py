@@ -1,0 +1,240 @@
+"""Roles: every nation and every lab of a scenario can be played.
+
+A role has a brief (read aloud), levers (see :mod:`sim.game.levers`), objectives in words, a
+scoring rule (weighted goals on headline metrics) and a default bot. Defaults are generated
+from the scenario; a role file (``scenarios/games/roles.toml``) adds briefs, objectives, scoring
+and lever bounds for the roles a workshop is likely to seat.
+
+Role ids are nation ids and lab ids. A lab whose id is also a nation id (``rest``) becomes
+``rest-lab``; any lab can also be named ``<id>-lab`` or ``<id>-like`` (``deepseek-like``).
+"""
+
+from __future__ import annotations
+
+import difflib
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from sim.config.schema import Scenario
+from sim.errors import UserError
+from sim.game.levers import Lever, default_levers
+
+GAMES_DIR = Path(__file__).resolve().parents[2] / "scenarios" / "games"
+DEFAULT_ROLE_FILE = GAMES_DIR / "roles.toml"
+
+
+@dataclass(frozen=True)
+class Goal:
+    """One scoring term: ``metric`` (see :mod:`sim.game.metrics`) compared with ``target``.
+
+    ``op`` is ``>=`` or ``<=``; achievement is 1 when met and falls proportionally otherwise.
+    """
+
+    metric: str
+    op: str
+    target: float
+    weight: float = 1.0
+    label: str = ""
+
+    def achievement(self, value: float | None) -> float:
+        """0-1: how far the goal is met by ``value``."""
+        if value is None:
+            return 0.0
+        if self.op == ">=":
+            if value >= self.target:
+                return 1.0
+            return max(0.0, value / self.target) if self.target > 0 else 0.0
+        if value <= self.target:
+            return 1.0
+        return max(0.0, min(1.0, self.target / value)) if value > 0 else 1.0
+
+
+@dataclass(frozen=True)
+class Role:
+    """A playable actor: a nation or a lab, with what a player needs to play it."""
+
+    id: str
+    kind: str  # "nation" or "lab"
+    actor: str  # the nation or lab id in the scenario
+    name: str
+    brief: str
+    levers: tuple[Lever, ...]
+    objectives: tuple[str, ...]
+    goals: tuple[Goal, ...]
+    bot: str = "scenario"
+    headline: str = ""  # metric a player predicts each round
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def rival_of(scenario: Scenario, nation: str) -> str | None:
+    """The nation a nation watches: its reaction rival, else the controller or a target."""
+    n = scenario.nations[nation]
+    if n.reaction is not None:
+        return n.reaction.rival
+    c = scenario.controls
+    if nation == c.controller:
+        targets = [k for k, v in scenario.nations.items() if v.tier in c.target_tiers]
+        return targets[0] if targets else None
+    if n.tier in c.target_tiers:
+        return c.controller
+    return None
+
+
+def _default_role(scenario: Scenario, kind: str, actor: str, role_id: str) -> Role:
+    """A role with generated brief, objectives and goals, for actors the role file omits."""
+    c = scenario.controls
+    if kind == "nation":
+        n = scenario.nations[actor]
+        rival = rival_of(scenario, actor)
+        rname = scenario.nations[rival].name if rival else "the leader"
+        if actor == c.controller and rival:
+            brief = f"You are the government of {n.name}. You control chip exports. Keep {rname} behind without choking your own industry."
+            goals = (
+                Goal(f"lag_months.{rival}", ">=", 12.0, 2.0, f"{rname} at least 12 months behind"),
+                Goal(f"compute_share.{actor}", ">=", 0.5, 1.0, "half of the world's AI compute"),
+            )
+        elif n.tier in c.target_tiers:
+            brief = f"You are the government of {n.name}. Your labs face export controls. Close the gap and build your own chip industry."
+            goals = (
+                Goal(f"lag_months.{actor}", "<=", 6.0, 2.0, "within 6 months of the frontier"),
+                Goal(
+                    f"domestic_chip_share.{actor}",
+                    ">=",
+                    0.4,
+                    1.0,
+                    "40% of compute on domestic chips",
+                ),
+            )
+        else:
+            brief = f"You are the government of {n.name}. Keep your labs in the race."
+            goals = (
+                Goal(f"lag_months.{actor}", "<=", 12.0, 1.0, "within 12 months of the frontier"),
+            )
+        headline = (
+            f"lag_months.{rival}" if actor == c.controller and rival else f"lag_months.{actor}"
+        )
+        return Role(
+            role_id,
+            kind,
+            actor,
+            n.name,
+            brief,
+            tuple(default_levers(scenario, kind, actor)),
+            tuple(g.label for g in goals),
+            goals,
+            "scenario",
+            headline,
+        )
+    lab = scenario.labs[actor]
+    home = scenario.nations[lab.nation].name
+    brief = f"You run {lab.name}, based in {home}. Reach the frontier and earn a market."
+    goals = (
+        Goal(f"lag_months.{role_id}", "<=", 3.0, 2.0, "within 3 months of the frontier"),
+        Goal(f"market_share.{role_id}", ">=", 0.1, 1.0, "10% of the world market"),
+    )
+    return Role(
+        role_id,
+        kind,
+        actor,
+        lab.name,
+        brief,
+        tuple(default_levers(scenario, kind, actor)),
+        tuple(g.label for g in goals),
+        goals,
+        "scenario",
+        f"lag_months.{role_id}",
+    )
+
+
+def _goal(raw: dict[str, Any], where: str) -> Goal:
+    try:
+        metric, goal = raw["metric"], str(raw["goal"]).strip()
+        op, num = goal[:2], float(goal[2:])
+    except (KeyError, ValueError, TypeError):
+        raise UserError(
+            f'{where}: a score term needs metric = "..." and goal = ">= N" or "<= N"'
+        ) from None
+    if op not in (">=", "<="):
+        raise UserError(f"{where}: goal '{goal}' must start with >= or <=")
+    return Goal(metric, op, num, float(raw.get("weight", 1.0)), str(raw.get("label", "")))
+
+
+def read_role_file(path: str | Path | None = None) -> dict[str, Any]:
+    """The raw role-file table (``[roles.<id>]`` sections); empty if the default file is missing."""
+    p = Path(path) if path else DEFAULT_ROLE_FILE
+    if not p.exists():
+        if path:
+            raise UserError(f"{p}: role file not found")
+        return {}
+    try:
+        return tomllib.loads(p.read_text()).get("roles", {})
+    except tomllib.TOMLDecodeError as exc:
+        raise UserError(f"{p}: not valid TOML: {exc}") from None
+
+
+def build_roles(scenario: Scenario, role_file: dict[str, Any] | None = None) -> dict[str, Role]:
+    """All roles of ``scenario`` (nations first, then labs), refined by the role-file table."""
+    from sim.game.bots import check_bot
+
+    role_file = role_file or {}
+    roles: dict[str, Role] = {}
+    for nid in scenario.nations:
+        roles[nid] = _default_role(scenario, "nation", nid, nid)
+    for lid in scenario.labs:
+        rid = f"{lid}-lab" if lid in scenario.nations else lid
+        roles[rid] = _default_role(scenario, "lab", lid, rid)
+    for rid, raw in role_file.items():
+        if rid not in roles:
+            continue  # the role file covers actors this scenario may not have
+        where = f"roles.{rid}"
+        r = roles[rid]
+        levers = list(r.levers)
+        for name, spec in raw.get("levers", {}).items():
+            hit = [i for i, lv in enumerate(levers) if name in (lv.name, lv.path)]
+            if not hit:
+                raise UserError(
+                    f"{where}.levers.{name}: not a lever of {rid} (levers: {', '.join(lv.name for lv in levers)})"
+                )
+            i = hit[0]
+            if spec is False:
+                levers.pop(i)
+                continue
+            levers[i] = replace(
+                levers[i], **{k: v for k, v in spec.items() if k in ("lo", "hi", "explain")}
+            )
+        goals = (
+            tuple(_goal(g, f"{where}.score[{i}]") for i, g in enumerate(raw.get("score", [])))
+            or r.goals
+        )
+        bot = raw.get("bot", r.bot)
+        err = check_bot(r.kind, bot)
+        if err:
+            raise UserError(f"{where}.bot: {err}")
+        roles[rid] = replace(
+            r,
+            brief=" ".join(str(raw.get("brief", r.brief)).split()),
+            levers=tuple(levers),
+            objectives=tuple(raw.get("objectives", r.objectives)),
+            goals=goals,
+            bot=bot,
+            headline=raw.get("headline", r.headline),
+        )
+    return roles
+
+
+def resolve_role_id(roles: dict[str, Role], name: str) -> str:
+    """Canonical role id for a typed name (``deepseek-like`` -> ``deepseek``); UserError if unknown."""
+    key = name.strip().lower()
+    if key in roles:
+        return key
+    for suffix in ("-like", "-lab"):
+        base = key.removesuffix(suffix)
+        if base != key:
+            for rid, r in roles.items():
+                if r.kind == "lab" and r.actor == base:
+                    return rid
+    m = difflib.get_close_matches(key, list(roles), n=1, cutoff=0.6)
+    hint = f" (did you mean '{m[0]}'?)" if m else ""
+    raise UserError(f"--roles: unknown role '{name}'{hint}; roles are {', '.join(roles)}")
