@@ -25,6 +25,9 @@ from sim.config.schema import Scenario
 
 SCENARIO_DIR_ENV = "SPUTNIK_SCENARIOS"
 OVERRIDE_SOURCE = "--set"
+# Tables that a child scenario replaces whole instead of merging key by key: a share mix must be
+# restated in full (a child's ``origin_mix = { legal = 1.0 }`` drops the parent's other origins).
+REPLACE_TABLES = frozenset({"origin_mix"})
 
 
 class ScenarioError(Exception):
@@ -104,7 +107,8 @@ def _merge(
     prov: dict[str, str],
     prefix: str = "",
 ) -> dict[str, Any]:
-    """Deep-merge ``over`` into a copy of ``base``; tables merge, ``events`` append, other values replace."""
+    """Deep-merge ``over`` into a copy of ``base``; tables merge (except :data:`REPLACE_TABLES`),
+    ``events`` append, other values replace."""
     out = dict(base)
     for k, v in over.items():
         path = f"{prefix}{k}"
@@ -113,7 +117,7 @@ def _merge(
             out["events"] = list(out.get("events", [])) + list(v)
             for i in range(len(v)):
                 prov[f"events.{start + i}"] = origin
-        elif isinstance(v, Mapping) and isinstance(out.get(k), Mapping):
+        elif isinstance(v, Mapping) and isinstance(out.get(k), Mapping) and k not in REPLACE_TABLES:
             out[k] = _merge(dict(out[k]), v, origin, prov, f"{path}.")
         else:
             out[k] = v

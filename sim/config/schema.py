@@ -82,11 +82,11 @@ class World(Frozen):
         le=1,
     )
     run_duration_growth: float = param(
-        1.4,
+        1.6,
         "Yearly growth of flagship run duration, until run_duration_max.",
         unit="x/yr",
-        assumption="Runs have lengthened as clusters grew; chosen so largest runs grow 4-5x/yr "
-        "before 2028 (Epoch 2024-05 trend, facts §7).",
+        assumption="Runs have lengthened as clusters grew; with cluster growth 2.5x/yr, 1.6 gives largest "
+        "runs growing 4x/yr before 2028 (Epoch 2024-05: 4-5x/yr, facts §7); tuned 2026-11 (was 1.4 = 3.5x/yr).",
         ge=1,
         le=3,
         sensitivity=(1.1, 1.7),
@@ -168,10 +168,11 @@ class World(Frozen):
         sensitivity=(0.2, 0.6),
     )
     efficiency_rd_cost_growth: float = param(
-        1.25,
+        1.3,
         "Yearly growth of the reference spend (ideas get harder to find).",
         unit="x/yr",
-        assumption="Keeps frontier efficiency growth near its historical rate as budgets grow.",
+        assumption="Keeps frontier efficiency growth near its historical rate (2.5-3x/yr) as budgets grow; "
+        "tuned 2026-11 from 1.25 so the baseline frontier stays inside 2.5-3x/yr.",
         ge=1,
         le=2,
         sensitivity=(1.1, 1.4),
@@ -313,6 +314,16 @@ class World(Frozen):
         ge=0,
         le=3,
     )
+    supply_response: float = param(
+        0.2,
+        "Extra capacity growth per unit log excess demand: next year's capacity x (orders/capacity)^r.",
+        unit="",
+        assumption="Vendors and foundries add packaging and wafer capacity when orders exceed supply "
+        "(CoWoS doubled in 2024 after the 2023 shortage); capped with the price response at 3x excess.",
+        ge=0,
+        le=1,
+        sensitivity=(0, 0.5),
+    )
     mineral_cost_increase: float = param(
         0.05,
         "Chip cost rise for the controller's vendors while a critical-mineral ban is in force.",
@@ -436,6 +447,24 @@ class World(Frozen):
         ge=0,
         le=1,
         sensitivity=(0.1, 0.7),
+    )
+    sme_erosion_half_life_years: float = param(
+        8.0,
+        "Years of equipment (SME) controls after which their brake on the target's chip industry halves.",
+        unit="years",
+        assumption="The target substitutes controlled tools with domestic ones (SMEE, Naura) over a decade; "
+        "SMIC kept expanding under the 2022-24 rules (facts §3).",
+        gt=0,
+        le=100,
+        sensitivity=(4, 20),
+    )
+    min_fill_rate: float = param(
+        0.1,
+        "Floor on the fill rate (share of compute money that found chips) used to scale the effective price.",
+        unit="share",
+        assumption="A lab that gets almost nothing still treats compute as very dear, not infinitely so.",
+        gt=0,
+        le=1,
     )
     cluster_bound_value: float = param(
         0.8,

@@ -74,6 +74,8 @@ class Lab(mesa.Agent):
         self.compute_spend = 0.0
         self.programme_funds = 0.0
         self.effective_price = 0.0
+        self.fill_rate = 1.0  # share of last year's compute money that found chips
+        self.raised = 0.0
         self.oom = 0.0
         self.prev_oom = 0.0
         self.d_eff = 0.0
@@ -99,6 +101,7 @@ class ChipVendor(mesa.Agent):
         self.capacity = self.capacity_chips
         self.growth = self.capacity_growth
         self.scarcity = 1.0
+        self.expansion = 1.0  # extra capacity growth pulled by last year's excess orders
         self.disruption = 0.0
         self.home_sales_chips = 0.0
         self.last_home_sales_chips = 0.0

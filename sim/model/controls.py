@@ -90,9 +90,15 @@ class ExportControl:
             vprice = price * w.variant_price_factor / avail
             out.append(Offer(vendor.key, "legal", vprice, perf, 1.0 - pen, VARIANT))
         lic = self.licence
-        if lic.enabled and vendor.flagship_tpp < lic.max_tpp and not nation.ban_compliant_imports:
+        licensable = lic.enabled and not nation.ban_compliant_imports
+        if licensable and vendor.flagship_tpp < lic.max_tpp:
             out.append(Offer(vendor.key, "licensed", price, vendor.perf, 1.0, FULL))
         else:
+            if licensable and lic.max_tpp > self.tpp_threshold:
+                # The best licensable product (H200 under a TPP 21,000 ceiling while the flagship
+                # is a B200): full links, performance capped at the licence ceiling.
+                lperf = lic.max_tpp * 0.999 / H100_TPP
+                out.append(Offer(vendor.key, "licensed", price, lperf, 1.0, FULL))
             out.append(Offer(vendor.key, "legal", price, vendor.perf, 1.0, FULL, denied=True))
             out.append(
                 Offer(

@@ -104,6 +104,10 @@ class ComputeRaceModel(mesa.Model):
         self.lab_by_key = {lab.key: lab for lab in self.labs}
         self.vendors: list[ChipVendor] = [ChipVendor(self, k, c) for k, c in scen.vendors.items()]
         self.vendor_by_key = {v.key: v for v in self.vendors}
+        for v in self.vendors:  # years the target's industry has already lived under controls
+            v.sme_years = (
+                max(0, self.start_year - self.controls.comply_year) if scen.controls.enabled else 0
+            )
         self.market_access = {s: dict(row) for s, row in scen.market_access.items()}
         self.events = list(scen.events)
         for lab in self.labs:
@@ -170,14 +174,20 @@ class ComputeRaceModel(mesa.Model):
         self.controls.update(self.year)
         self.fired = []
         self.stockpile_window = self.controls.in_window(self.year)
+        vendor_changed = False
         for ev in self.events:
             if ev.year == self.year:
                 for path, value in ev.set.items():
                     self.set_param(path, value)
+                    vendor_changed = vendor_changed or path.startswith("vendors.")
                 self.fired.append(ev.title)
                 self.event_log.append((self.year, "event", ev.title))
-            elif ev.announce_year == self.year and any(p.startswith("controls.") for p in ev.set):
-                self.stockpile_window = True
+            elif (
+                ev.announce_year == self.year
+                and self.controls.enabled
+                and any(p.startswith("controls.") for p in ev.set)
+            ):
+                self.stockpile_window = True  # an announced rule: targets buy ahead of it
         for nation in self.nations.values():
             r = nation.reaction
             if r is None or nation.reacted or self.t == 0:
@@ -196,6 +206,10 @@ class ComputeRaceModel(mesa.Model):
                 self.fired.append(title)
                 self.event_log.append((self.year, "reaction", title))
         self.controls.update(self.year)
+        if vendor_changed:  # a yield or HBM event changes this year's domestic output
+            for v in self.vendors:
+                if v.domestic is not None:
+                    v.capacity = v.domestic_capacity()
         shock = self.world.taiwan_shock
         if shock > 0:
             for v in self.vendors:
@@ -249,10 +263,13 @@ class ComputeRaceModel(mesa.Model):
             ):
                 boost = self.controls.stockpile_boost * lab.external_now
             lab.cash_start = lab.cash
-            lab.inflow = (
-                lab.reinvested + lab.external_now + lab.subsidy_now + boost + lab.programme_funds
-            )
-            lab.budget = lab.cash + lab.inflow - lab.programme_funds
+            # Investors top up the lab's budget; they do not refinance cash it could not spend
+            # (chips it could not get), so idle cash replaces new capital instead of piling up.
+            lab.raised = max(0.0, lab.external_now - lab.cash)
+            lab.inflow = lab.reinvested + lab.raised + lab.subsidy_now + boost + lab.programme_funds
+            # Programme money is part of the budget the strategy splits: a compute programme's
+            # chips also run the lab's experiments (efficiency research), not only its flagship run.
+            lab.budget = lab.cash + lab.inflow
 
     # ------------------------------------------------------------------ phase 3
     def allocate(self) -> None:
@@ -271,7 +288,13 @@ class ComputeRaceModel(mesa.Model):
             )
             spent = sum(shares)
             eff_cost = sum(s * o.price / o.quality for s, o in zip(shares, offers, strict=True))
-            lab.effective_price = eff_cost / spent if spent > 0 else float("inf")
+            # Access counts as price: a lab that got only part of the chips it paid for last year
+            # (rationed, denied) faces a proportionally higher effective price per usable H100e.
+            lab.effective_price = (
+                eff_cost / spent / max(lab.fill_rate, w.min_fill_rate)
+                if spent > 0
+                else float("inf")
+            )
             if lab.strategy == "scale-first":
                 share = lab.efficiency_share_min
             elif lab.strategy == "efficiency-first":
@@ -297,7 +320,7 @@ class ComputeRaceModel(mesa.Model):
             if not math.isfinite(lab.effective_price):
                 share = lab.efficiency_share_max  # no compute to be had: spend on research
             lab.efficiency_spend = share * lab.budget
-            lab.compute_budget = (1.0 - share) * lab.budget + lab.programme_funds
+            lab.compute_budget = (1.0 - share) * lab.budget
             lab.share_now = share
 
     # ------------------------------------------------------------------ phase 4
@@ -343,6 +366,8 @@ class ComputeRaceModel(mesa.Model):
             v.next_scarcity = scarcity_multiplier(
                 demand[v.key], v.capacity, w.scarcity_price_elasticity
             )
+            # Orders beyond capacity pull capacity forward (fabs, packaging lines follow orders).
+            v.expansion = scarcity_multiplier(demand[v.key], v.capacity, w.supply_response)
             v.sold_chips = v.home_sales_chips = v.revenue = 0.0
         for lab, o, _money, chips in orders:
             if o.uses_capacity:
@@ -391,7 +416,9 @@ class ComputeRaceModel(mesa.Model):
         for (vkey, buyer, channel), (h, chips, rev, spend) in flows.items():
             self.flow_rows.append((self.year, vkey, buyer, channel, h, chips, rev, spend))
         for lab in self.labs:
-            lab.cash = lab.budget + lab.programme_funds - lab.efficiency_spend - lab.compute_spend
+            lab.cash = lab.budget - lab.efficiency_spend - lab.compute_spend
+            if lab.compute_budget > 0:
+                lab.fill_rate = lab.compute_spend / lab.compute_budget
 
     # ------------------------------------------------------------------ phase 5
     def update_stocks(self) -> None:
@@ -558,14 +585,19 @@ class ComputeRaceModel(mesa.Model):
             v.price_per_h100e /= w.price_performance_growth
             if v.domestic is None:
                 v.growth = 1.0 + (v.growth - 1.0) * v.capacity_growth_decay
-                v.capacity_chips *= v.growth
+                v.capacity_chips *= v.growth * v.expansion
                 v.capacity = v.capacity_chips * (1.0 - v.disruption)
                 v.perf *= v.perf_growth
             else:
                 d = v.domestic
                 targeted = c.targets(self.nations[v.nation])
-                slow = 1.0 - (c.sme_effect * c.sme_controls if targeted else 0.0)
-                d.gross_dies *= 1.0 + (d.dies_growth - 1.0) * slow
+                slow = 1.0
+                if targeted:
+                    # Controls bite less each year as the target builds its own tools.
+                    v.sme_years += 1
+                    fade = 0.5 ** (v.sme_years / w.sme_erosion_half_life_years)
+                    slow -= c.sme_effect * c.sme_controls * fade
+                d.gross_dies *= (1.0 + (d.dies_growth - 1.0) * slow) * v.expansion
                 d.yield_rate += d.yield_learning * slow * (d.yield_max - d.yield_rate)
                 v.perf *= 1.0 + (v.perf_growth - 1.0) * slow
                 v.hbm_domestic *= d.hbm_domestic_growth
@@ -613,6 +645,25 @@ class ComputeRaceModel(mesa.Model):
         if isinstance(value, list):
             value = tuple(value)
         setattr(target, rest[-1], value)
+        if head in ("vendors", "nations", "labs") and len(rest) == 1:
+            self._sync_live(head, target, rest[-1], value)
+
+    def _sync_live(self, head: str, agent: Any, name: str, value: Any) -> None:
+        """Start-year parameters that agents keep as live state: a new value replaces the state,
+        so an event that sets ``vendors.huawei.perf_h100e`` changes the chips actually on sale."""
+        if head == "vendors":
+            if name == "perf_h100e":
+                agent.price_per_h100e *= agent.perf / value  # same chip price, more H100e per chip
+                agent.perf = value
+            elif name == "price_usd":
+                agent.price_per_h100e = value / agent.perf
+            elif name == "capacity_chips" and agent.domestic is None:
+                agent.capacity = value * (1.0 - agent.disruption)
+        elif head == "nations" and name == "gdp_usd":
+            agent.gdp = value
+        elif head == "labs" and name == "efficiency":
+            agent.efficiency = value
+            agent.log_eff = math.log(value)
 
     def get_param(self, path: str) -> Any:
         """Read a live parameter by dotted path."""

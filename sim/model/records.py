@@ -139,7 +139,7 @@ def append_rows(m: ComputeRaceModel) -> None:
                 lab.total_stock,
                 *lab.stock,
                 lab.efficiency,
-                lab.budget + lab.programme_funds,
+                lab.budget,
                 lab.inflow,
                 lab.cash_start,
                 lab.cash,
