@@ -223,7 +223,9 @@ def _load(name: str, overrides: dict[str, str], years_given: bool) -> Any:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    """Print every scenario id with its one-line description."""
+    """Print every scenario id with its one-line description, cut to the terminal width."""
+    import shutil
+
     from sim.config.loader import list_scenarios
 
     infos = list_scenarios()
@@ -231,8 +233,12 @@ def cmd_list(args: argparse.Namespace) -> int:
         print("no scenarios found")
         return 0
     width = max(len(s.id) for s in infos) + 2
+    room = max(40, shutil.get_terminal_size((100, 24)).columns - width - 1)
     for s in infos:
-        print(f"{s.id:<{width}}{s.summary or s.title}")
+        text = s.summary or s.title
+        if len(text) > room:
+            text = text[: room - 3].rstrip() + "..."
+        print(f"{s.id:<{width}}{text}")
     return 0
 
 

@@ -38,12 +38,13 @@ def prepare_dir(out_dir: str | Path) -> Path:
 
 
 def write_tables(result: Result, out_dir: Path) -> list[Path]:
-    """Write the five tables as CSV (no index column); return the paths."""
+    """Write the five tables as CSV (no index column, missing numbers as ``NaN``); return the paths."""
     paths = []
     for name in TABLES:
         frame = getattr(result, name)
         path = out_dir / f"{name}.csv"
-        frame.to_csv(path, index=False, lineterminator="\n")
+        # NaN is written as "NaN" so that empty text ("no Sputnik lab") stays distinct from a missing number.
+        frame.to_csv(path, index=False, lineterminator="\n", na_rep="NaN")
         paths.append(path)
     return paths
 
@@ -95,7 +96,9 @@ def read_result(out_dir: str | Path) -> Result:
     frames = {}
     for name in TABLES:
         try:
-            frames[name] = pd.read_csv(out / f"{name}.csv")
+            frames[name] = pd.read_csv(
+                out / f"{name}.csv", keep_default_na=False, na_values=["NaN"]
+            )
         except pd.errors.EmptyDataError:
             frames[name] = pd.DataFrame()
     manifest = json.loads((out / MANIFEST).read_text())

@@ -251,13 +251,11 @@ def _fmt(metric: Metric, value: float) -> str:
 
 
 def _fmt_delta(metric: Metric, delta: float) -> str:
-    return (
-        f"{100 * delta:+.1f}"
-        if metric.percent
-        else f"{delta:+.2f}"
-        if metric.unit == "OOM"
-        else f"{delta:+.1f}"
-    )
+    # Round first and add 0.0 so a tiny negative difference prints as +0.0, not -0.0.
+    if metric.percent:
+        return f"{round(100 * delta, 1) + 0.0:+.1f}"
+    digits = 2 if metric.unit == "OOM" else 1
+    return f"{round(delta, digits) + 0.0:+.{digits}f}"
 
 
 def compare_table(results: Mapping[str, Result]) -> Table:

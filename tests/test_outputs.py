@@ -1,0 +1,149 @@
+"""Output writing, reading back, summary numbers and charts, tested on the library functions."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import sim
+from sim import charts, outputs, summary
+from sim.errors import UserError
+
+
+@pytest.fixture(scope="module")
+def short() -> sim.Result:
+    """A short baseline run (2025-2032) shared by the tests below."""
+    return sim.run("baseline", seed=2, overrides={"horizon.end_year": 2032})
+
+
+def test_write_tables_only(short: sim.Result, tmp_path: Path) -> None:
+    paths = outputs.write_result(short, tmp_path / "o", charts=False)
+    names = {p.name for p in paths}
+    assert names == {f"{t}.csv" for t in outputs.TABLES} | {"manifest.json"}
+    assert {p.name for p in (tmp_path / "o").iterdir()} == names
+    manifest = json.loads((tmp_path / "o" / "manifest.json").read_text())
+    assert set(manifest["files"]) == names
+    assert manifest["seed"] == 2 and manifest["scenario"]["id"] == "baseline"
+
+
+def test_round_trip(short: sim.Result, tmp_path: Path) -> None:
+    outputs.write_result(short, tmp_path, charts=False, extra={"note": "x"})
+    back = outputs.read_result(tmp_path)
+    for name in ("years", "nations", "labs", "flows"):
+        pd.testing.assert_frame_equal(
+            getattr(back, name),
+            getattr(short, name),
+            check_dtype=False,
+            check_exact=False,
+            rtol=1e-12,
+        )
+    assert back.manifest["scenario"] == short.manifest["scenario"]
+    assert back.manifest["note"] == "x" and "files" not in back.manifest
+    assert len(back.events) == len(short.events)
+
+
+def test_read_result_needs_a_manifest(tmp_path: Path) -> None:
+    with pytest.raises(UserError, match="no manifest.json"):
+        outputs.read_result(tmp_path)
+
+
+def test_prepare_dir_refuses_a_file(tmp_path: Path) -> None:
+    f = tmp_path / "f"
+    f.write_text("")
+    with pytest.raises(UserError, match="not a directory"):
+        outputs.prepare_dir(f)
+    assert outputs.prepare_dir(tmp_path / "a" / "b").is_dir()
+
+
+def test_focus_pair_uses_controller_and_rival(short: sim.Result) -> None:
+    assert summary.focus_pair(short) == ("usa", "china")
+    assert (
+        summary.nation_name(short, "china")
+        == short.manifest["parameters"]["nations"]["china"]["name"]
+    )
+
+
+def test_focus_pair_falls_back_to_embargoed_nation(short: sim.Result) -> None:
+    manifest = json.loads(json.dumps(short.manifest))
+    manifest["parameters"]["nations"]["usa"]["reaction"] = None
+    res = sim.Result(short.years, short.nations, short.labs, short.flows, manifest, short.events)
+    embargoed = [
+        k for k, n in manifest["parameters"]["nations"].items() if n["tier"] == "embargoed"
+    ]
+    assert summary.focus_pair(res) == ("usa", embargoed[0])
+
+
+def test_key_and_compare_years() -> None:
+    assert summary.key_years(list(range(2025, 2046))) == [2025, 2035, 2045]
+    assert summary.key_years([2030]) == [2030]
+    assert summary.compare_years(list(range(2025, 2046))) == [2030, 2045]
+    assert summary.compare_years(list(range(2040, 2051))) == [
+        2045,
+        2050,
+    ]  # 2030 outside: middle year
+
+
+def test_compare_frame_matches_tables(short: sim.Result) -> None:
+    other = sim.run(
+        "baseline", seed=2, overrides={"horizon.end_year": 2032, "controls.enforcement": 0.95}
+    )
+    frame = summary.compare_frame({"base": short, "tight": other})
+    assert set(frame["metric"]) == {m.key for m in summary.COMPARE_METRICS}
+    assert len(frame) == 2 * len(summary.COMPARE_METRICS) * short.years["year"].nunique()
+    gap = frame[(frame["scenario"] == "base") & (frame["metric"] == "oom_gap")].set_index("year")[
+        "value"
+    ]
+    oom = short.nation_series("oom")
+    pd.testing.assert_series_equal(gap, oom["usa"] - oom["china"], check_names=False)
+    assert frame["value"].notna().all()
+
+
+def test_compare_table_shows_differences(short: sim.Result) -> None:
+    from rich.console import Console
+
+    other = sim.run(
+        "baseline", seed=2, overrides={"horizon.end_year": 2032, "controls.enforcement": 0.95}
+    )
+    console = Console(width=200, record=True)
+    console.print(summary.compare_table({"base": short, "tight": other}))
+    text = console.export_text()
+    assert "Difference from 'base'" in text and "tight" in text
+    lag_base = short.nation_series("lag_months").at[2030, "china"]
+    lag_tight = other.nation_series("lag_months").at[2030, "china"]
+    assert f"{lag_tight:.1f} ({lag_tight - lag_base:+.1f})".replace("-0.0", "+0.0") in text
+
+
+def test_run_table_has_every_nation(short: sim.Result) -> None:
+    from rich.console import Console
+
+    console = Console(width=200, record=True)
+    console.print(summary.run_table(short))
+    text = console.export_text()
+    for n in short.nations["nation"].unique():
+        assert summary.nation_name(short, n) in text
+    for y in (2025, 2029, 2032):  # first, middle (index 8 // 2) and last year
+        assert f"OOM {y}" in text
+    assert any("Frontier in 2032" in line for line in summary.run_notes(short))
+
+
+def test_run_charts_are_pngs(short: sim.Result, tmp_path: Path) -> None:
+    paths = charts.run_charts(short, tmp_path)
+    assert [p.name for p in paths] == list(charts.RUN_CHARTS)
+    for p in paths:
+        assert p.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_charts_from_tables_read_back(short: sim.Result, tmp_path: Path) -> None:
+    """Charts need only the tables and manifest: they draw from a reloaded output folder."""
+    outputs.write_result(short, tmp_path / "run", charts=False)
+    back = outputs.read_result(tmp_path / "run")
+    path = charts.capability_chart(back, tmp_path / "cap.png")
+    assert path.stat().st_size > 10_000
+
+
+def test_nation_colours_are_stable() -> None:
+    assert charts.nation_colour("china") == charts.NATION_COLOURS["china"]
+    assert charts.nation_colour("atlantis", 3).startswith("#")
