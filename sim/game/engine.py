@@ -106,8 +106,9 @@ class Game:
     move for every role nobody else moved, applies everything and steps the model.
     """
 
-    def __init__(self, setup: GameSetup, rounds: list[dict[str, Any]] | None = None, store: Any = None):
+    def __init__(self, setup: GameSetup, rounds: list[dict[str, Any]] | None = None, store: Any = None, suppress: set[str] | frozenset[str] = frozenset()):
         self.setup = setup
+        self.suppress = set(suppress)  # cards that never fire (turning-point re-runs)
         try:
             self.scenario = Scenario.model_validate(setup.scenario)
         except Exception as exc:  # noqa: BLE001 - a saved scenario from an incompatible version
@@ -377,7 +378,7 @@ class Game:
                 fired.append({"year": y, "card": cid, "title": self.deck[cid].title, "how": "ends"})
             self._restores = [r for r in self._restores if r[0] != y]
             for card in self.deck.values():
-                if card.id in self.fired or card.unavailable:
+                if card.id in self.fired or card.unavailable or card.id in self.suppress:
                     continue
                 if (card.trigger == "year" and card.year == y) or (card.trigger == "when" and metrics.holds(m, list(card.clauses))):
                     self._fire(card, y, "auto", fired)
