@@ -13,22 +13,50 @@ each round is one or more model years. Save with --save, continue with --resume,
 
 def register(subparsers: Any) -> None:
     """Add the ``play`` subcommand."""
-    p = subparsers.add_parser("play", help="play the turn-based workshop game", description=DESCRIPTION)
+    p = subparsers.add_parser(
+        "play", help="play the turn-based workshop game", description=DESCRIPTION
+    )
     p.add_argument("scenario", nargs="?", help="scenario id or file (not needed with --resume)")
-    p.add_argument("--roles", help="roles played by people here, comma-separated (e.g. usa,deepseek-like)")
+    p.add_argument(
+        "--roles", help="roles played by people here, comma-separated (e.g. usa,deepseek-like)"
+    )
     p.add_argument("--bots", action="store_true", help="every role is played by a bot")
-    p.add_argument("--bot", action="append", default=[], metavar="ROLE=STRATEGY", help="choose a role's bot (repeatable), e.g. china=hawkish")
-    p.add_argument("--script", help="moves file (TOML) for scripted roles; see scenarios/games/example-moves.toml")
+    p.add_argument(
+        "--bot",
+        action="append",
+        default=[],
+        metavar="ROLE=STRATEGY",
+        help="choose a role's bot (repeatable), e.g. china=hawkish",
+    )
+    p.add_argument(
+        "--script",
+        help="moves file (TOML) for scripted roles; see scenarios/games/example-moves.toml",
+    )
     p.add_argument("--save", help="save the game to this SQLite file after every round")
     p.add_argument("--resume", help="continue a saved game")
-    p.add_argument("--from-round", type=int, help="with --resume: fork, replaying the rounds before N (needs --save NEW.db)")
-    p.add_argument("--out", help="write the after-action report (report.md, report.html, charts) to this directory")
+    p.add_argument(
+        "--from-round",
+        type=int,
+        help="with --resume: fork, replaying the rounds before N (needs --save NEW.db)",
+    )
+    p.add_argument(
+        "--out",
+        help="write the after-action report (report.md, report.html, charts) to this directory",
+    )
     p.add_argument("--years-per-round", type=int, help="model years per round (default 1)")
-    p.add_argument("--rounds", type=int, help="stop after this many rounds (default: to the scenario's last year)")
+    p.add_argument(
+        "--rounds",
+        type=int,
+        help="stop after this many rounds (default: to the scenario's last year)",
+    )
     p.add_argument("--seed", type=int, help="random seed (default 0)")
     p.add_argument("--deck", help="inject-card deck (TOML); default scenarios/games/deck.toml")
-    p.add_argument("--role-file", help="role briefs and scoring (TOML); default scenarios/games/roles.toml")
-    p.add_argument("--list-roles", action="store_true", help="show roles, levers, bots and cards, then exit")
+    p.add_argument(
+        "--role-file", help="role briefs and scoring (TOML); default scenarios/games/roles.toml"
+    )
+    p.add_argument(
+        "--list-roles", action="store_true", help="show roles, levers, bots and cards, then exit"
+    )
     p.set_defaults(func=handle)
 
 
@@ -85,14 +113,19 @@ def _build(args: argparse.Namespace) -> Any:
         meta = script["meta"] if script else {}
         name = args.scenario or meta.get("scenario")
         if not name:
-            raise UserError("play: name a scenario (e.g. sputnik play baseline --bots) or --resume a saved game")
+            raise UserError(
+                "play: name a scenario (e.g. sputnik play baseline --bots) or --resume a saved game"
+            )
         if not (args.roles or script or args.bots):
-            raise UserError("play: choose who plays: --roles usa,deepseek (people here), --script moves.toml, or --bots")
+            raise UserError(
+                "play: choose who plays: --roles usa,deepseek (people here), --script moves.toml, or --bots"
+            )
         scen = load_scenario(name)
         bots = dict(meta.get("bots", {}))
         bots.update(_parse_bots(args.bot))
         setup = GameSetup(
-            scen.model_dump(mode="json"), str(name),
+            scen.model_dump(mode="json"),
+            str(name),
             seed=args.seed if args.seed is not None else int(meta.get("seed", 0)),
             years_per_round=args.years_per_round or int(meta.get("years_per_round", 1)),
             max_rounds=args.rounds,
@@ -110,7 +143,9 @@ def _build(args: argparse.Namespace) -> Any:
     normalise_roles(game, args.script or "script")
     both = set(game.setup.humans) & game.script_roles
     if both:
-        raise UserError(f"--roles and --script both move {', '.join(sorted(both))}; a role has one player")
+        raise UserError(
+            f"--roles and --script both move {', '.join(sorted(both))}; a role has one player"
+        )
     if game.store is not None:
         game.store.update_setup(game.setup)
     return game
@@ -129,7 +164,10 @@ def _list_roles(game: Any) -> None:
             print(f"    {name:17} {doc}")
     print("\ncards:")
     for c in game.deck.values():
-        print(f"    {c.id:22} {c.title}: {c.describe_trigger()}" + (f" (not in this scenario: {c.unavailable})" if c.unavailable else ""))
+        print(
+            f"    {c.id:22} {c.title}: {c.describe_trigger()}"
+            + (f" (not in this scenario: {c.unavailable})" if c.unavailable else "")
+        )
 
 
 def handle(args: argparse.Namespace) -> int:
@@ -144,12 +182,20 @@ def handle(args: argparse.Namespace) -> int:
         return 0
     s = game.scenario
     if game.mismatches:
-        print(f"warning: replaying the save gives different results from round {game.mismatches[0]} on (the model changed since it was saved)")
+        print(
+            f"warning: replaying the save gives different results from round {game.mismatches[0]} on (the model changed since it was saved)"
+        )
     people = ", ".join(game.setup.humans) or "none"
-    print(f"Sputnik Moment game: {s.title} [{s.id}], seed {game.setup.seed}, {game.setup.years_per_round} year(s) per round")
-    print(f"People: {people}; script: {', '.join(sorted(game.script_roles)) or 'none'}; every other role: bot")
+    print(
+        f"Sputnik Moment game: {s.title} [{s.id}], seed {game.setup.seed}, {game.setup.years_per_round} year(s) per round"
+    )
+    print(
+        f"People: {people}; script: {', '.join(sorted(game.script_roles)) or 'none'}; every other role: bot"
+    )
     if game.log:
-        print(f"Resumed after round {len(game.log)} ({game.log[-1]['years'][-1] if game.log[-1]['years'] else ''}).")
+        print(
+            f"Resumed after round {len(game.log)} ({game.log[-1]['years'][-1] if game.log[-1]['years'] else ''})."
+        )
     status = "over"
     if game.over:
         print("The game is over.")

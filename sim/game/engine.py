@@ -106,13 +106,21 @@ class Game:
     move for every role nobody else moved, applies everything and steps the model.
     """
 
-    def __init__(self, setup: GameSetup, rounds: list[dict[str, Any]] | None = None, store: Any = None, suppress: set[str] | frozenset[str] = frozenset()):
+    def __init__(
+        self,
+        setup: GameSetup,
+        rounds: list[dict[str, Any]] | None = None,
+        store: Any = None,
+        suppress: set[str] | frozenset[str] = frozenset(),
+    ):
         self.setup = setup
         self.suppress = set(suppress)  # cards that never fire (turning-point re-runs)
         try:
             self.scenario = Scenario.model_validate(setup.scenario)
         except Exception as exc:  # noqa: BLE001 - a saved scenario from an incompatible version
-            raise UserError(f"saved scenario no longer validates with this version: {exc}") from None
+            raise UserError(
+                f"saved scenario no longer validates with this version: {exc}"
+            ) from None
         self.roles: dict[str, Role] = build_roles(self.scenario, setup.role_file)
         self.deck: dict[str, Card] = build_deck(self.scenario, setup.deck)
         self.setup.humans = [resolve_role_id(self.roles, h) for h in setup.humans]
@@ -205,14 +213,27 @@ class Game:
         """The observation of ``role``: public state and its own pending move, nobody else's."""
         role = self._require_role(role)
         r = self.roles[role]
-        sched = [ev.title for ev in self.model.events[: len(self.scenario.events)] if ev.year == self.model.year]
+        sched = [
+            ev.title
+            for ev in self.model.events[: len(self.scenario.events)]
+            if ev.year == self.model.year
+        ]
         c = self.scenario.controls
         rival = rival_of(self.scenario, r.actor) if r.kind == "nation" else None
         own = self._pending.get(role)
         return Observation(
-            role, r.kind, r.actor, self.round, self.year, r.levers, self.current_values(role),
-            r.kind == "nation" and r.actor == c.controller, rival, sched,
-            dict(own["set"]) if own else None, self.model,
+            role,
+            r.kind,
+            r.actor,
+            self.round,
+            self.year,
+            r.levers,
+            self.current_values(role),
+            r.kind == "nation" and r.actor == c.controller,
+            rival,
+            sched,
+            dict(own["set"]) if own else None,
+            self.model,
         )
 
     def _validated(self, role: str, move: dict[str, Any]) -> dict[str, Any]:
@@ -262,7 +283,10 @@ class Game:
             import difflib
 
             m = difflib.get_close_matches(card_id, list(self.deck), n=1)
-            raise UserError(f"card '{card_id}': no such card" + (f" (did you mean '{m[0]}'?)" if m else f"; cards: {', '.join(self.deck)}"))
+            raise UserError(
+                f"card '{card_id}': no such card"
+                + (f" (did you mean '{m[0]}'?)" if m else f"; cards: {', '.join(self.deck)}")
+            )
         if card.unavailable:
             raise UserError(f"card '{card_id}': not playable in this scenario: {card.unavailable}")
         if card_id in self.fired or card_id in self._manual:
@@ -373,14 +397,16 @@ class Game:
             if not m.running:
                 break
             y = m.year
-            for due, cid, prev in [r for r in self._restores if r[0] == y]:
+            for _due, cid, prev in [r for r in self._restores if r[0] == y]:
                 self._inject(y, f"Ends: {self.deck[cid].title}", "", prev)
                 fired.append({"year": y, "card": cid, "title": self.deck[cid].title, "how": "ends"})
             self._restores = [r for r in self._restores if r[0] != y]
             for card in self.deck.values():
                 if card.id in self.fired or card.unavailable or card.id in self.suppress:
                     continue
-                if (card.trigger == "year" and card.year == y) or (card.trigger == "when" and metrics.holds(m, list(card.clauses))):
+                if (card.trigger == "year" and card.year == y) or (
+                    card.trigger == "when" and metrics.holds(m, list(card.clauses))
+                ):
                     self._fire(card, y, "auto", fired)
             m.step()
             years.append(y)
@@ -388,7 +414,9 @@ class Game:
         rec["effective"] = effective
         rec["fired"] = fired
         rec["fingerprint"] = _fingerprint(m.nation_rows[start_rows:])
-        rec["actuals"] = {rid: metrics.value(m, p["metric"]) for rid, p in rec["predictions"].items()}
+        rec["actuals"] = {
+            rid: metrics.value(m, p["metric"]) for rid, p in rec["predictions"].items()
+        }
         self.log.append(rec)
         self._clear_pending()
         return rec
@@ -398,7 +426,6 @@ class Game:
         """The public result of a resolved round: moves revealed, cards fired, nations' changes."""
         years = rec["years"]
         rows = [r for r in self.model.nation_rows if r[0] in years]
-        last = years[-1] if years else self.model.year - 1
         before = rec.get("lag_before", {})
         out = []
         for nid in self.scenario.nations:
@@ -407,17 +434,19 @@ class Game:
                 continue
             end = mine[-1]
             lag0 = before.get(nid, None)
-            out.append({
-                "nation": nid,
-                "oom": end[N_IDX["oom"]],
-                "d_oom": sum(r[N_IDX["d_oom"]] for r in mine),
-                "d_oom_compute": sum(r[N_IDX["d_oom_compute"]] for r in mine),
-                "d_oom_efficiency": sum(r[N_IDX["d_oom_efficiency"]] for r in mine),
-                "d_oom_catchup": sum(r[N_IDX["d_oom_catchup"]] for r in mine),
-                "lag_months": end[N_IDX["lag_months"]],
-                "d_lag": None if lag0 is None else end[N_IDX["lag_months"]] - lag0,
-                "compute_share": end[N_IDX["compute_share"]],
-            })
+            out.append(
+                {
+                    "nation": nid,
+                    "oom": end[N_IDX["oom"]],
+                    "d_oom": sum(r[N_IDX["d_oom"]] for r in mine),
+                    "d_oom_compute": sum(r[N_IDX["d_oom_compute"]] for r in mine),
+                    "d_oom_efficiency": sum(r[N_IDX["d_oom_efficiency"]] for r in mine),
+                    "d_oom_catchup": sum(r[N_IDX["d_oom_catchup"]] for r in mine),
+                    "lag_months": end[N_IDX["lag_months"]],
+                    "d_lag": None if lag0 is None else end[N_IDX["lag_months"]] - lag0,
+                    "compute_share": end[N_IDX["compute_share"]],
+                }
+            )
         return RoundResult(rec["round"], years, rec, out)
 
     def tables(self) -> dict[str, Any]:

@@ -33,8 +33,21 @@ MAX_CANDIDATES = 40  # re-runs for turning points; each costs one game re-run (~
 def counterfactual(game: Game) -> Game:
     """The same game played by bots alone from the same seed (hand-played cards kept)."""
     s = game.setup
-    cards = {str(r["round"]): {"cards": list(r["manual_cards"])} for r in game.log if r["manual_cards"]}
-    setup = GameSetup(s.scenario, s.source, s.seed, s.years_per_round, len(game.log), [], dict(s.bots), cards, s.deck, s.role_file)
+    cards = {
+        str(r["round"]): {"cards": list(r["manual_cards"])} for r in game.log if r["manual_cards"]
+    }
+    setup = GameSetup(
+        s.scenario,
+        s.source,
+        s.seed,
+        s.years_per_round,
+        len(game.log),
+        [],
+        dict(s.bots),
+        cards,
+        s.deck,
+        s.role_file,
+    )
     cf = Game(setup)
     autoplay(cf)
     return cf
@@ -85,7 +98,9 @@ def turning_points(game: Game, n: int = 5) -> list[TurningPoint]:
             cands.append(("move", rec["round"], rec["year"], rid, f"{rid} ({by}): {text}"))
         for f in rec["fired"]:
             if f["how"] != "ends":
-                cands.append(("card", rec["round"], f["year"], f["card"], f"card: {f['title']} ({f['how']})"))
+                cands.append(
+                    ("card", rec["round"], f["year"], f["card"], f"card: {f['title']} ({f['how']})")
+                )
     # Prefer people's moves and cards over bot moves when the budget of re-runs is short.
     cands.sort(key=lambda c: ("bot:" in c[4], c[1]))
     base = {(r[0], r[1]): (r[LAG], r[OOM]) for r in game.model.nation_rows}
@@ -131,8 +146,17 @@ def prediction_scores(game: Game) -> list[dict[str, Any]]:
             if act is None:
                 continue
             denom = max(abs(act), abs(p["value"]), 1e-9)
-            out.append({"round": rec["round"], "role": rid, "metric": p["metric"], "predicted": p["value"],
-                        "actual": float(act), "error": p["value"] - act, "accuracy": 100 * max(0.0, 1 - abs(p["value"] - act) / denom)})
+            out.append(
+                {
+                    "round": rec["round"],
+                    "role": rid,
+                    "metric": p["metric"],
+                    "predicted": p["value"],
+                    "actual": float(act),
+                    "error": p["value"] - act,
+                    "accuracy": 100 * max(0.0, 1 - abs(p["value"] - act) / denom),
+                }
+            )
     return out
 
 
@@ -164,21 +188,50 @@ def _charts(game: Game, cf: Game, out: Path) -> list[tuple[str, str]]:
     return files
 
 
-def build_blocks(game: Game, cf: Game, charts: list[tuple[str, str]], tps: list[TurningPoint]) -> list[tuple]:
+def build_blocks(
+    game: Game, cf: Game, charts: list[tuple[str, str]], tps: list[TurningPoint]
+) -> list[tuple]:
     """The report as blocks: ("h1"|"h2"|"p", text), ("table", header, rows), ("img", file, alt)."""
     s = game.scenario
     yrs = [y for r in game.log for y in r["years"]]
     span = f"{yrs[0]}-{yrs[-1]}" if yrs else "no rounds played"
     b: list[tuple] = [("h1", f"After-action report: {s.title}")]
-    players = ", ".join(f"{rid} ({game.player_of(rid)})" for rid in game.roles if not game.player_of(rid).startswith("bot:scenario"))
-    b.append(("p", f"Scenario {s.id}, seed {game.setup.seed}, {len(game.log)} round(s) of {game.setup.years_per_round} year(s): {span}. "
-                   f"Players: {players or 'bots only'}. Every other role was played by the 'scenario' bot (no moves)."))
+    players = ", ".join(
+        f"{rid} ({game.player_of(rid)})"
+        for rid in game.roles
+        if not game.player_of(rid).startswith("bot:scenario")
+    )
+    b.append(
+        (
+            "p",
+            f"Scenario {s.id}, seed {game.setup.seed}, {len(game.log)} round(s) of {game.setup.years_per_round} year(s): {span}. "
+            f"Players: {players or 'bots only'}. Every other role was played by the 'scenario' bot (no moves).",
+        )
+    )
     b.append(("h2", "Turning points"))
     if tps:
-        b.append(("p", "Moves and cards whose removal changes a nation's lag most, found by re-running the game without each one."))
-        b.append(("table", ["round", "year", "move or card", "biggest effect"],
-                  [[t.round, t.year, t.what, f"{t.nation} lag in {t.at_year}: {t.actual:.1f} months, {t.without:.1f} without it "
-                    f"({t.actual - t.without:+.1f}; OOM {t.oom_change:+.2f})"] for t in tps]))
+        b.append(
+            (
+                "p",
+                "Moves and cards whose removal changes a nation's lag most, found by re-running the game without each one.",
+            )
+        )
+        b.append(
+            (
+                "table",
+                ["round", "year", "move or card", "biggest effect"],
+                [
+                    [
+                        t.round,
+                        t.year,
+                        t.what,
+                        f"{t.nation} lag in {t.at_year}: {t.actual:.1f} months, {t.without:.1f} without it "
+                        f"({t.actual - t.without:+.1f}; OOM {t.oom_change:+.2f})",
+                    ]
+                    for t in tps
+                ],
+            )
+        )
     else:
         b.append(("p", "No move or card changed any nation's trajectory."))
     b.append(("h2", "Scores"))
@@ -186,7 +239,10 @@ def build_blocks(game: Game, cf: Game, charts: list[tuple[str, str]], tps: list[
     if sc:
         rows = []
         for r in sc:
-            detail = "; ".join(f"{g.label or g.metric} {g.op} {g.target:g}: {'-' if v is None else f'{float(v):.3g}'} ({a:.0%})" for g, v, a in r["parts"])
+            detail = "; ".join(
+                f"{g.label or g.metric} {g.op} {g.target:g}: {'-' if v is None else f'{float(v):.3g}'} ({a:.0%})"
+                for g, v, a in r["parts"]
+            )
             rows.append([r["role"], f"{r['score']:.0f}", detail])
         b.append(("table", ["role", "score /100", "goals: outcome (achieved)"], rows))
     else:
@@ -194,13 +250,30 @@ def build_blocks(game: Game, cf: Game, charts: list[tuple[str, str]], tps: list[
     b.append(("h2", "Predictions"))
     ps = prediction_scores(game)
     if ps:
-        b.append(("table", ["round", "role", "metric", "predicted", "actual", "accuracy"],
-                  [[p["round"], p["role"], p["metric"], f"{p['predicted']:.3g}", f"{p['actual']:.3g}", f"{p['accuracy']:.0f}"] for p in ps]))
+        b.append(
+            (
+                "table",
+                ["round", "role", "metric", "predicted", "actual", "accuracy"],
+                [
+                    [
+                        p["round"],
+                        p["role"],
+                        p["metric"],
+                        f"{p['predicted']:.3g}",
+                        f"{p['actual']:.3g}",
+                        f"{p['accuracy']:.0f}",
+                    ]
+                    for p in ps
+                ],
+            )
+        )
     else:
         b.append(("p", "No predictions were made."))
     b.append(("h2", "Cards fired"))
     fired = [[r["round"], f["year"], f["title"], f["how"]] for r in game.log for f in r["fired"]]
-    b.append(("table", ["round", "year", "card", "how"], fired) if fired else ("p", "No cards fired."))
+    b.append(
+        ("table", ["round", "year", "card", "how"], fired) if fired else ("p", "No cards fired.")
+    )
     b.append(("h2", "Trajectories: game (solid) against bots only (dashed)"))
     for name, title in charts:
         b.append(("img", name, title))
@@ -213,21 +286,63 @@ def build_blocks(game: Game, cf: Game, charts: list[tuple[str, str]], tps: list[
             a = final[(final.year == last) & (final.nation == nid)].iloc[0]
             c = cfin[(cfin.year == last) & (cfin.nation == nid)]
             cl = c.iloc[0].lag_months if len(c) else float("nan")
-            rows.append([nid, f"{a.oom:.2f}", f"{a.lag_months:.1f}", f"{cl:.1f}", f"{a.compute_share:.1%}", f"{a.smuggled_share:.1%}"])
-        b.append(("table", [f"nation ({last})", "OOM", "lag (months)", "lag, bots only", "compute share", "smuggled share"], rows))
+            rows.append(
+                [
+                    nid,
+                    f"{a.oom:.2f}",
+                    f"{a.lag_months:.1f}",
+                    f"{cl:.1f}",
+                    f"{a.compute_share:.1%}",
+                    f"{a.smuggled_share:.1%}",
+                ]
+            )
+        b.append(
+            (
+                "table",
+                [
+                    f"nation ({last})",
+                    "OOM",
+                    "lag (months)",
+                    "lag, bots only",
+                    "compute share",
+                    "smuggled share",
+                ],
+                rows,
+            )
+        )
     b.append(("h2", "Decision log"))
     rows = []
     for rec in game.log:
         for rid, mv in rec["moves"].items():
             ch = rec["effective"].get(rid, {}) if rid not in rec["overrides"] else {}
             txt = ", ".join(f"{p} = {fmt_value(v)}" for p, v in mv["set"].items())
-            rows.append([rec["round"], rec["year"], rid, mv["by"], txt + ("" if ch or rid in rec["overrides"] else " (no change)")])
+            rows.append(
+                [
+                    rec["round"],
+                    rec["year"],
+                    rid,
+                    mv["by"],
+                    txt + ("" if ch or rid in rec["overrides"] else " (no change)"),
+                ]
+            )
         for rid, ov in rec["overrides"].items():
             txt = ", ".join(f"{p} = {fmt_value(v)}" for p, v in ov["set"].items())
-            rows.append([rec["round"], rec["year"], rid, "facilitator override", f"{txt} (reason: {ov['reason']})"])
+            rows.append(
+                [
+                    rec["round"],
+                    rec["year"],
+                    rid,
+                    "facilitator override",
+                    f"{txt} (reason: {ov['reason']})",
+                ]
+            )
         for cid in rec["manual_cards"]:
             rows.append([rec["round"], rec["year"], "facilitator", "card", cid])
-    b.append(("table", ["round", "year", "role", "by", "levers set"], rows) if rows else ("p", "Nobody moved."))
+    b.append(
+        ("table", ["round", "year", "role", "by", "levers set"], rows)
+        if rows
+        else ("p", "Nobody moved.")
+    )
     return b
 
 
@@ -265,10 +380,14 @@ def render_html(blocks: list[tuple]) -> str:
         elif kind == "p":
             body.append(f"<p>{e(blk[1])}</p>")
         elif kind == "img":
-            body.append(f'<figure><img src="{e(blk[1])}" alt="{e(blk[2])}"><figcaption>{e(blk[2])}</figcaption></figure>')
+            body.append(
+                f'<figure><img src="{e(blk[1])}" alt="{e(blk[2])}"><figcaption>{e(blk[2])}</figcaption></figure>'
+            )
         elif kind == "table":
             head = "".join(f"<th>{e(str(h))}</th>" for h in blk[1])
-            rows = "".join("<tr>" + "".join(f"<td>{e(str(x))}</td>" for x in r) + "</tr>" for r in blk[2])
+            rows = "".join(
+                "<tr>" + "".join(f"<td>{e(str(x))}</td>" for x in r) + "</tr>" for r in blk[2]
+            )
             body.append(f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")
     style = "body{font-family:sans-serif;max-width:60em;margin:2em auto}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 6px;font-size:90%}img{max-width:100%}"
     return f"<!doctype html><html><head><meta charset='utf-8'><title>After-action report</title><style>{style}</style></head><body>{''.join(body)}</body></html>\n"

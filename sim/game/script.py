@@ -73,14 +73,18 @@ def normalise_roles(game: Game, where: str = "script") -> None:
                     try:
                         new[key][resolve_role_id(game.roles, r)] = mv
                     except UserError as exc:
-                        problems.append(f"{where}: round.{rnd}.override: {exc.problems[0].removeprefix('--roles: ')}")
+                        problems.append(
+                            f"{where}: round.{rnd}.override: {exc.problems[0].removeprefix('--roles: ')}"
+                        )
             elif key in RESERVED:
                 new[key] = val
             else:
                 try:
                     new[resolve_role_id(game.roles, key)] = val
                 except UserError as exc:
-                    problems.append(f"{where}: round.{rnd}: {exc.problems[0].removeprefix('--roles: ')}")
+                    problems.append(
+                        f"{where}: round.{rnd}: {exc.problems[0].removeprefix('--roles: ')}"
+                    )
         fixed[rnd] = new
     if problems:
         raise UserError(problems)
@@ -105,7 +109,7 @@ def apply_script_round(game: Game) -> None:
         mv = dict(mv)
         reason = str(mv.pop("reason", ""))
         if not reason:
-            raise UserError(f"{where}.override.{role}: needs reason = \"...\"")
+            raise UserError(f'{where}.override.{role}: needs reason = "..."')
         game.override(role, mv, reason)
 
 
@@ -155,7 +159,11 @@ def export_script(game: Game) -> str:
             lines.append("")
         for rid, pred in rec["predictions"].items():
             if rid not in rec["moves"]:
-                lines += [f"[round.{n}.{toml_key(rid)}]", f"predict = {{ {toml_key(pred['metric'])} = {pred['value']!r} }}", ""]
+                lines += [
+                    f"[round.{n}.{toml_key(rid)}]",
+                    f"predict = {{ {toml_key(pred['metric'])} = {pred['value']!r} }}",
+                    "",
+                ]
         for rid, ov in rec["overrides"].items():
             lines.append(f"[round.{n}.override.{toml_key(rid)}]")
             lines.append(f"reason = {_toml_value(ov['reason'])}")

@@ -49,7 +49,9 @@ class Store:
         """
         p = Path(path)
         if p.exists() and p.stat().st_size > 0:
-            raise UserError(f"--save {p}: file exists (resume it with --resume {p}, or choose another name)")
+            raise UserError(
+                f"--save {p}: file exists (resume it with --resume {p}, or choose another name)"
+            )
         conn = sqlite3.connect(p)
         st = cls(p, conn)
         with conn:
@@ -71,9 +73,13 @@ class Store:
             conn = sqlite3.connect(p)
             row = conn.execute("SELECT value FROM meta WHERE key = 'format'").fetchone()
         except sqlite3.DatabaseError:
-            raise UserError(f"--resume {p}: not a saved game (not an SQLite file from sputnik play)") from None
+            raise UserError(
+                f"--resume {p}: not a saved game (not an SQLite file from sputnik play)"
+            ) from None
         if row is None or int(row[0]) != FORMAT:
-            raise UserError(f"--resume {p}: saved game format {row[0] if row else '?'} is not supported (this version reads {FORMAT})")
+            raise UserError(
+                f"--resume {p}: saved game format {row[0] if row else '?'} is not supported (this version reads {FORMAT})"
+            )
         return cls(p, conn)
 
     def setup(self) -> GameSetup:
@@ -86,11 +92,15 @@ class Store:
     def update_setup(self, setup: GameSetup) -> None:
         """Replace the saved setup (e.g. different people at the table on resume)."""
         with self.conn:
-            self.conn.execute("UPDATE meta SET value = ? WHERE key = 'setup'", (json.dumps(setup.to_dict()),))
+            self.conn.execute(
+                "UPDATE meta SET value = ? WHERE key = 'setup'", (json.dumps(setup.to_dict()),)
+            )
 
     def rounds(self) -> list[dict[str, Any]]:
         """Every saved round record, in order."""
-        return [json.loads(r) for (r,) in self.conn.execute("SELECT record FROM rounds ORDER BY round")]
+        return [
+            json.loads(r) for (r,) in self.conn.execute("SELECT record FROM rounds ORDER BY round")
+        ]
 
     def save_round(self, rec: dict[str, Any]) -> None:
         """Write one resolved round and its log rows in a single transaction."""
@@ -100,17 +110,31 @@ class Store:
             c.execute("DELETE FROM rounds WHERE round >= ?", (n,))
             for table in ("moves", "cards", "predictions"):
                 c.execute(f"DELETE FROM {table} WHERE round >= ?", (n,))
-            c.execute("INSERT INTO rounds VALUES (?, ?, ?, ?)", (n, rec["year"], json.dumps(rec), _now()))
+            c.execute(
+                "INSERT INTO rounds VALUES (?, ?, ?, ?)", (n, rec["year"], json.dumps(rec), _now())
+            )
             for rid, mv in rec["moves"].items():
                 for p, v in mv["set"].items():
-                    c.execute("INSERT INTO moves VALUES (?, ?, ?, 'move', ?, ?, NULL)", (n, rid, mv["by"], p, json.dumps(v)))
+                    c.execute(
+                        "INSERT INTO moves VALUES (?, ?, ?, 'move', ?, ?, NULL)",
+                        (n, rid, mv["by"], p, json.dumps(v)),
+                    )
             for rid, ov in rec["overrides"].items():
                 for p, v in ov["set"].items():
-                    c.execute("INSERT INTO moves VALUES (?, ?, 'facilitator', 'override', ?, ?, ?)", (n, rid, p, json.dumps(v), ov["reason"]))
+                    c.execute(
+                        "INSERT INTO moves VALUES (?, ?, 'facilitator', 'override', ?, ?, ?)",
+                        (n, rid, p, json.dumps(v), ov["reason"]),
+                    )
             for f in rec["fired"]:
-                c.execute("INSERT INTO cards VALUES (?, ?, ?, ?, ?)", (n, f["year"], f["card"], f["title"], f["how"]))
+                c.execute(
+                    "INSERT INTO cards VALUES (?, ?, ?, ?, ?)",
+                    (n, f["year"], f["card"], f["title"], f["how"]),
+                )
             for rid, pr in rec["predictions"].items():
-                c.execute("INSERT INTO predictions VALUES (?, ?, ?, ?, ?)", (n, rid, pr["metric"], pr["value"], rec["actuals"].get(rid)))
+                c.execute(
+                    "INSERT INTO predictions VALUES (?, ?, ?, ?, ?)",
+                    (n, rid, pr["metric"], pr["value"], rec["actuals"].get(rid)),
+                )
 
     def delete_rounds_from(self, n: int) -> None:
         """Remove round ``n`` and later (undo)."""
@@ -121,20 +145,26 @@ class Store:
     def mark_ended(self, rec: dict[str, Any]) -> None:
         """Flag the game as ended (stored on its last round)."""
         with self.conn:
-            self.conn.execute("UPDATE rounds SET record = ? WHERE round = ?", (json.dumps(rec), rec["round"]))
+            self.conn.execute(
+                "UPDATE rounds SET record = ? WHERE round = ?", (json.dumps(rec), rec["round"])
+            )
 
     def close(self) -> None:
         """Close the database."""
         self.conn.close()
 
 
-def branch(source: str | Path, target: str | Path, from_round: int) -> tuple[GameSetup, list[dict[str, Any]], Store]:
+def branch(
+    source: str | Path, target: str | Path, from_round: int
+) -> tuple[GameSetup, list[dict[str, Any]], Store]:
     """Fork a saved game: keep rounds before ``from_round`` and continue in a new file ``target``."""
     src = Store.open(source)
     setup, rounds = src.setup(), src.rounds()
     src.close()
     if not 1 <= from_round <= len(rounds) + 1:
-        raise UserError(f"--from-round {from_round}: the saved game has {len(rounds)} round(s); choose 1 to {len(rounds) + 1}")
+        raise UserError(
+            f"--from-round {from_round}: the saved game has {len(rounds)} round(s); choose 1 to {len(rounds) + 1}"
+        )
     kept = [dict(r) for r in rounds[: from_round - 1]]
     if kept:
         kept[-1].pop("ended", None)
@@ -153,7 +183,9 @@ def export_policy(game: Game) -> str:
     from sim.game.script import _toml_value, toml_key
 
     known = {s.id for s in list_scenarios()}
-    parent = game.setup.source if game.setup.source in known else str(Path(game.setup.source).resolve())
+    parent = (
+        game.setup.source if game.setup.source in known else str(Path(game.setup.source).resolve())
+    )
     if game.setup.source not in known and not Path(game.setup.source).exists():
         parent = game.scenario.id
     rounds = len(game.log)

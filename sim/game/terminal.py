@@ -40,7 +40,9 @@ def _lever_value(game: Game, role: str, lv: Lever, cur: Any, ask: Callable[[str]
 
     print(f"  {lv.name}: {lv.explain}")
     while True:
-        text = ask(f"    now {fmt_value(cur, lv.unit)}, range {lv.bounds_text()} (Enter keeps) > ").strip()
+        text = ask(
+            f"    now {fmt_value(cur, lv.unit)}, range {lv.bounds_text()} (Enter keeps) > "
+        ).strip()
         if not text:
             return cur
         try:
@@ -106,7 +108,11 @@ def facilitator(game: Game, ask: Callable[[str], str] = _ask) -> str:
                 print(HELP)
             elif cmd == "cards":
                 for c in game.deck.values():
-                    state = "fired" if c.id in game.fired else (f"n/a: {c.unavailable}" if c.unavailable else c.describe_trigger())
+                    state = (
+                        "fired"
+                        if c.id in game.fired
+                        else (f"n/a: {c.unavailable}" if c.unavailable else c.describe_trigger())
+                    )
                     print(f"  {c.id:22} {c.title} ({state})")
             elif cmd == "c":
                 card = game.play_card(arg)
@@ -137,11 +143,15 @@ def show_result(game: Game, res: RoundResult, out: Callable[[str], None] = print
     yrs = res.years
     span = f"{yrs[0]}" if len(yrs) == 1 else f"{yrs[0]}-{yrs[-1]}"
     out(f"\n=== Round {res.round} results ({span}) ===")
-    out(f"{'nation':8} {'OOM':>6} {'change':>7} {'=compute':>9} {'+effic.':>8} {'+catch-up':>9} {'lag mo':>7} {'lag chg':>8} {'compute':>8}")
+    out(
+        f"{'nation':8} {'OOM':>6} {'change':>7} {'=compute':>9} {'+effic.':>8} {'+catch-up':>9} {'lag mo':>7} {'lag chg':>8} {'compute':>8}"
+    )
     for n in res.nations:
         dl = "" if n["d_lag"] is None else f"{n['d_lag']:+.1f}"
-        out(f"{n['nation']:8} {n['oom']:6.2f} {n['d_oom']:+7.2f} {n['d_oom_compute']:+9.2f} {n['d_oom_efficiency']:+8.2f} "
-            f"{n['d_oom_catchup']:+9.2f} {n['lag_months']:7.1f} {dl:>8} {n['compute_share']:8.1%}")
+        out(
+            f"{n['nation']:8} {n['oom']:6.2f} {n['d_oom']:+7.2f} {n['d_oom_compute']:+9.2f} {n['d_oom_efficiency']:+8.2f} "
+            f"{n['d_oom_catchup']:+9.2f} {n['lag_months']:7.1f} {dl:>8} {n['compute_share']:8.1%}"
+        )
     rec = res.record
     fired = [f for f in rec["fired"] if f["how"] != "ends"]
     if fired:
@@ -155,7 +165,10 @@ def show_result(game: Game, res: RoundResult, out: Callable[[str], None] = print
         out("Also: " + "; ".join(other))
     for rid, ch in rec["effective"].items():
         who = "override" if rid in rec["overrides"] else rec["moves"][rid]["by"]
-        out(f"Move {rid} ({who}): " + ", ".join(f"{p.split('.')[-1]} = {fmt_value(v)}" for p, v in ch.items()))
+        out(
+            f"Move {rid} ({who}): "
+            + ", ".join(f"{p.split('.')[-1]} = {fmt_value(v)}" for p, v in ch.items())
+        )
     for rid, ov in rec["overrides"].items():
         out(f"  override of {rid}: {ov['reason']}")
     for rid, pr in rec["predictions"].items():
@@ -174,7 +187,9 @@ def play(game: Game, ask: Callable[[str], str] = _ask) -> str:
             apply_script_round(game)
             for role in humans:
                 if many:
-                    ask(f"Pass the keyboard to {game.roles[role].name} ({role}); press Enter when ready > ")
+                    ask(
+                        f"Pass the keyboard to {game.roles[role].name} ({role}); press Enter when ready > "
+                    )
                 prompt_role(game, role, ask)
                 if many:
                     print(CLEAR, end="")
@@ -191,6 +206,13 @@ def play(game: Game, ask: Callable[[str], str] = _ask) -> str:
                 break
             show_result(game, game.resolve())
     except Paused:
-        print("\nPaused. " + (f"Resume with: sputnik play --resume {game.store.path}" if game.store else "(no --save file: this game is not saved)"))
+        print(
+            "\nPaused. "
+            + (
+                f"Resume with: sputnik play --resume {game.store.path}"
+                if game.store
+                else "(no --save file: this game is not saved)"
+            )
+        )
         return "paused"
     return "over"
