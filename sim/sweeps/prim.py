@@ -6,8 +6,8 @@ statsmodels; see SWEEP-NOTES). This is the textbook algorithm, kept small:
 
 * **Peeling**: starting from the box holding every run, repeatedly remove the ``alpha`` share of
   points at the low or high end of one numeric input (or one category of a categorical/boolean
-  input), choosing the peel that leaves the highest *density* (share of cases of interest inside),
-  until the box would hold less than ``mass_min`` of all runs. Each step is one point on the
+  input), choosing the peel with the largest density gain per removed run (*density* = share of
+  cases of interest inside; the "lenient" objective EMA Workbench also uses by default), until the box would hold less than ``mass_min`` of all runs. Each step is one point on the
   peeling trajectory.
 * **Selection**: the box with the largest *coverage* (share of all cases of interest that lie
   inside) among those with density >= ``threshold``; if none reaches it, the densest box.
@@ -118,9 +118,12 @@ def prim(
             n = int(m.sum())
             if n < mass_min * n_total or n == int(mask.sum()):
                 continue
-            dens = y[m].mean() if n else 0.0
-            if best is None or (dens, n) > (best[0], best[1]):
-                best = (dens, n, cand, m)
+            # Friedman-Fisher objective: density gained per run removed, so a peel that throws
+            # away half the box (one category of a binary input) must earn proportionally more
+            n_box = int(mask.sum())
+            gain = ((y[m].mean() if n else 0.0) - y[mask].mean()) / (n_box - n)
+            if best is None or (gain, n) > (best[0], best[1]):
+                best = (gain, n, cand, m)
         if best is None:
             break
         box, mask = best[2], best[3]
