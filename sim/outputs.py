@@ -3,6 +3,7 @@
 Layout of an output directory::
 
     years.csv  nations.csv  labs.csv  flows.csv  events.csv   one tidy table each
+    vendors.csv ...                                            any further table a Result carries
     manifest.json                                              sim.Result.manifest + "files"
     *.png                                                      charts (unless charts=False)
 
@@ -11,6 +12,7 @@ CSV text depends only on the tables, so the same scenario and seed give byte-ide
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping
 from pathlib import Path
@@ -21,7 +23,7 @@ from sim.errors import UserError
 if TYPE_CHECKING:
     from sim.results import Result
 
-TABLES = ("years", "nations", "labs", "flows", "events")
+TABLES = ("years", "nations", "labs", "flows", "events")  # always written, in this order
 MANIFEST = "manifest.json"
 
 
@@ -37,10 +39,24 @@ def prepare_dir(out_dir: str | Path) -> Path:
     return path
 
 
+def table_names(result: Result) -> list[str]:
+    """The core tables, then any other DataFrame field of the result that has columns (vendors, ...)."""
+    import pandas as pd
+
+    extra = [
+        f.name
+        for f in dataclasses.fields(result)
+        if f.name not in TABLES
+        and isinstance(getattr(result, f.name), pd.DataFrame)
+        and len(getattr(result, f.name).columns)
+    ]
+    return [*TABLES, *extra]
+
+
 def write_tables(result: Result, out_dir: Path) -> list[Path]:
-    """Write the five tables as CSV (no index column, missing numbers as ``NaN``); return the paths."""
+    """Write every table as CSV (no index column, missing numbers as ``NaN``); return the paths."""
     paths = []
-    for name in TABLES:
+    for name in table_names(result):
         frame = getattr(result, name)
         path = out_dir / f"{name}.csv"
         # NaN is written as "NaN" so that empty text ("no Sputnik lab") stays distinct from a missing number.
@@ -93,21 +109,18 @@ def read_result(out_dir: str | Path) -> Result:
     out = Path(out_dir)
     if not (out / MANIFEST).exists():
         raise UserError(f"{out}: not a run output directory (no {MANIFEST})")
-    frames = {}
-    for name in TABLES:
+    frames: dict[str, Any] = {}
+    for f in dataclasses.fields(Result):
+        path = out / f"{f.name}.csv"
+        if f.name == "manifest" or not path.exists():
+            continue
         try:
-            frames[name] = pd.read_csv(
-                out / f"{name}.csv", keep_default_na=False, na_values=["NaN"]
-            )
+            frames[f.name] = pd.read_csv(path, keep_default_na=False, na_values=["NaN"])
         except pd.errors.EmptyDataError:
-            frames[name] = pd.DataFrame()
+            frames[f.name] = pd.DataFrame()
+    missing = [t for t in TABLES if t not in frames]
+    if missing:
+        raise UserError(f"{out}: missing {', '.join(t + '.csv' for t in missing)}")
     manifest = json.loads((out / MANIFEST).read_text())
     manifest.pop("files", None)
-    return Result(
-        frames["years"],
-        frames["nations"],
-        frames["labs"],
-        frames["flows"],
-        manifest,
-        frames["events"],
-    )
+    return Result(manifest=manifest, **frames)

@@ -22,7 +22,8 @@ def short() -> sim.Result:
 def test_write_tables_only(short: sim.Result, tmp_path: Path) -> None:
     paths = outputs.write_result(short, tmp_path / "o", charts=False)
     names = {p.name for p in paths}
-    assert names == {f"{t}.csv" for t in outputs.TABLES} | {"manifest.json"}
+    assert names == {f"{t}.csv" for t in outputs.table_names(short)} | {"manifest.json"}
+    assert set(outputs.TABLES) <= set(outputs.table_names(short))
     assert {p.name for p in (tmp_path / "o").iterdir()} == names
     manifest = json.loads((tmp_path / "o" / "manifest.json").read_text())
     assert set(manifest["files"]) == names
@@ -32,7 +33,9 @@ def test_write_tables_only(short: sim.Result, tmp_path: Path) -> None:
 def test_round_trip(short: sim.Result, tmp_path: Path) -> None:
     outputs.write_result(short, tmp_path, charts=False, extra={"note": "x"})
     back = outputs.read_result(tmp_path)
-    for name in ("years", "nations", "labs", "flows"):
+    for name in outputs.table_names(short):
+        if getattr(short, name).empty:
+            continue  # an empty table reads back without its column types; its length is checked below
         pd.testing.assert_frame_equal(
             getattr(back, name),
             getattr(short, name),
