@@ -11,6 +11,9 @@ Compared quantities (model vs data):
   all Nvidia chips (``nvidia_cum_h100e``), Nvidia chips bought legally or under licence by China
   (``china_nvidia_cum``) and all US vendors' chips (``global_tracked``; Epoch tracks TPUs from 2023
   and AMD/Trainium only in 2024, so earlier years of that series are lower bounds).
+- **Stock by nation at end-2024** (H100e, depreciated, owned plus rented): against the baseline's
+  start-2025 stocks, which split Epoch's tracked 6.5M H100e among nations (a derived figure, so
+  this row checks that the history run arrives where the baseline starts).
 
 Errors are in orders of magnitude, ``log10(model / data)``, and in percent.
 """
@@ -33,6 +36,7 @@ ATTRIBUTION = (
 US_VENDORS = ("nvidia", "amd", "tpu")
 NEW_CHIP_CHANNELS = ("legal", "licensed", "smuggled")
 LEGAL_CHANNELS = ("legal", "licensed")
+STOCK_YEAR = 2024  # the history run's end-2024 stock meets the baseline's start-2025 stock
 COLUMNS = ("metric", "region", "year", "data", "model", "error_oom", "error_pct", "note")
 
 # The model folds Google DeepMind into its US "google" lab, so DeepMind's UK runs count for the USA.
@@ -162,8 +166,47 @@ def compare(result: Any, runs: pd.DataFrame, stock: pd.DataFrame) -> pd.DataFram
             m = float(by_year[by_year.index <= year].sum())
             d = float(srow[column])
             rows.append(("H100e shipped since 2022", region, year, d, m, *_err(m, d), note))
+    rows += _stock_vs_baseline(nations)
     table = pd.DataFrame(rows, columns=list(COLUMNS))
     return table.sort_values(["metric", "region", "year"], kind="stable").reset_index(drop=True)
+
+
+def baseline_stocks(reference: str = "baseline") -> dict[str, float]:
+    """Start-2025 compute by nation in the reference scenario (its labs' ``compute_h100e``).
+
+    The baseline splits Epoch's tracked 6.5M H100e at end-2024 among nations and labs (derivation
+    in ``scenarios/baseline.toml``), so these are data-derived rather than raw data.
+    """
+    from sim.config.loader import load_scenario
+
+    scen = load_scenario(reference)
+    out: dict[str, float] = {}
+    for lab in scen.labs.values():
+        out[lab.nation] = out.get(lab.nation, 0.0) + lab.compute_h100e
+    return out
+
+
+def _stock_vs_baseline(nations: pd.DataFrame, year: int = STOCK_YEAR) -> list[tuple]:
+    """The history run's end-2024 stock by nation against the baseline's start-2025 stock."""
+    at = nations[nations["year"] == year].set_index("nation")
+    if at.empty:
+        return []
+    rows = []
+    for nation, d in baseline_stocks().items():
+        if nation in at.index:
+            m = float(at.loc[nation, "compute_h100e"])
+            rows.append(
+                (
+                    "H100e stock end-2024",
+                    nation,
+                    year,
+                    d,
+                    m,
+                    *_err(m, d),
+                    "baseline start-2025 stock (Epoch split, baseline.toml)",
+                )
+            )
+    return rows
 
 
 def rms_oom(table: pd.DataFrame) -> float:

@@ -20,7 +20,7 @@ from typing import Any
 
 from sim.errors import UserError
 
-DEFAULT_PARAMS = ("world.frontier_share", "world.run_duration_growth", "world.smuggling_max_share")
+DEFAULT_PARAMS = ("world.frontier_share", "world.run_duration_growth", "world.supply_response")
 SEED = 0
 
 
