@@ -219,6 +219,11 @@ def _load(name: str, overrides: dict[str, str], years_given: bool) -> Any:
                 re.sub(r"^--set: (horizon\.(start|end)_year)", r"--years: \1", line)
                 for line in exc.problems
             ]
+            if any("outside the horizon" in line for line in exc.problems):
+                exc.problems.append(
+                    "--years: the scenario schedules events outside these years; "
+                    "choose years that include them"
+                )
         raise
 
 

@@ -233,6 +233,10 @@ BAD_ARGS = {
         ["run", "baseline", "--years", "2025:2300"],
         ["--years", "horizon.end_year", "2300"],
     ),
+    "years-before-events": (
+        ["run", "baseline", "--years", "2030:2040"],
+        ["outside the horizon", "--years: the scenario schedules events"],
+    ),
     "compare-one": (["compare", "baseline"], ["at least two scenarios"]),
     "compare-twice": (["compare", "baseline", "baseline"], ["given twice"]),
     "validate-unknown": (["validate", "no-such-thing"], ["no-such-thing", "no such scenario"]),
