@@ -20,7 +20,7 @@ import pandas as pd  # noqa: E402
 from matplotlib.ticker import FuncFormatter, MaxNLocator, MultipleLocator  # noqa: E402
 
 from sim.config.schema import ORIGINS  # noqa: E402
-from sim.summary import COMPARE_METRICS, focus_pair, metric_label, nation_name  # noqa: E402
+from sim.summary import COMPARE_METRICS, Metric, focus_pair, metric_label, nation_name  # noqa: E402
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -354,6 +354,11 @@ def run_charts(result: Result, out_dir: Path) -> list[Path]:
 # --- several runs side by side -----------------------------------------------------------------
 
 
+def _unit_label(metric: Metric) -> str:
+    """Axis label for a comparison metric's unit."""
+    return {"%": "Percent", "OOM": "OOM score", "months": "Months"}.get(metric.unit, metric.unit)
+
+
 def _scenario_line(ax: Axes, s: pd.Series, i: int, label: str, percent: bool) -> None:
     ax.plot(
         s.index,
@@ -380,7 +385,7 @@ def compare_charts(results: Mapping[str, Result], out_dir: Path) -> list[Path]:
             for i, (sid, s) in enumerate(series[m.key].items()):
                 _scenario_line(ax, s, i, sid, m.percent)
             ax.set_title(f"{metric_label(m, first)} (seed {first.manifest.get('seed')})")
-            ax.set_ylabel("Percent" if m.percent else m.unit.capitalize())
+            ax.set_ylabel(_unit_label(m))
             _years(ax, years)
             ax.legend(title="scenario", loc="best")
             paths.append(_save(fig, out_dir / f"compare_{m.key}.png"))
@@ -391,7 +396,7 @@ def compare_charts(results: Mapping[str, Result], out_dir: Path) -> list[Path]:
             for i, (sid, s) in enumerate(series[m.key].items()):
                 _scenario_line(ax, s, i, sid, m.percent)
             ax.set_title(metric_label(m, first), fontsize=14)
-            ax.set_ylabel("Percent" if m.percent else m.unit.capitalize())
+            ax.set_ylabel(_unit_label(m))
             _years(ax, years)
         for ax in list(axes.flat)[len(COMPARE_METRICS) :]:
             ax.axis("off")
