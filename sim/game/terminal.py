@@ -165,10 +165,14 @@ def show_result(game: Game, res: RoundResult, out: Callable[[str], None] = print
         out("Also: " + "; ".join(other))
     for rid, ch in rec["effective"].items():
         who = "override" if rid in rec["overrides"] else rec["moves"][rid]["by"]
-        out(
-            f"Move {rid} ({who}): "
-            + ", ".join(f"{p.split('.')[-1]} = {fmt_value(v)}" for p, v in ch.items())
-        )
+        levers = {lv.path: lv for lv in game.roles[rid].levers}
+        shown = [
+            f"{levers[p].name} = {fmt_value(v, levers[p].unit)}"
+            if p in levers
+            else f"{p} = {fmt_value(v)}"
+            for p, v in ch.items()
+        ]
+        out(f"Move {rid} ({who}): " + ", ".join(shown))
     for rid, ov in rec["overrides"].items():
         out(f"  override of {rid}: {ov['reason']}")
     for rid, pr in rec["predictions"].items():

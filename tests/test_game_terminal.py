@@ -1,0 +1,157 @@
+"""Terminal play driven through a pseudo-terminal: typed input, bad input, a SIGKILL, a resume."""
+
+from __future__ import annotations
+
+import signal
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import sim
+from sim.game.cards import read_deck
+from sim.game.engine import Game, GameSetup
+from sim.game.roles import read_role_file
+from sim.game.store import Store
+
+pexpect = pytest.importorskip("pexpect")
+ROOT = Path(__file__).resolve().parents[1]
+KEEP = "(Enter keeps) > "
+
+
+def spawn(*args: str):
+    child = pexpect.spawn(
+        sys.executable, ["-m", "sim", "play", *args], cwd=str(ROOT), encoding="utf-8", timeout=30
+    )
+    child.setwinsize(50, 200)
+    return child
+
+
+def answer(child, text: str, expect: str = KEEP) -> None:
+    child.expect_exact(expect)
+    child.sendline(text)
+
+
+def test_terminal_round_bad_input_kill_and_resume(tmp_path):
+    db = tmp_path / "game.db"
+    child = spawn("baseline", "--roles", "usa", "--rounds", "2", "--save", str(db))
+    child.expect_exact("United States (usa), round 1, 2025")
+    answer(child, "abc", "(Enter skips) > ")
+    child.expect_exact("'abc' is not a number; try again")
+    answer(child, "8", "(Enter skips) > ")
+    answer(child, "")  # tpp_threshold kept
+    answer(child, "lots")  # enforcement
+    child.expect_exact("'lots' is not a number; try again")
+    answer(child, "1.5")
+    child.expect_exact("1.5 is out of bounds (0 to 1); try again")
+    answer(child, "0.9")
+    answer(child, "maybe")  # cloud_loophole_open
+    child.expect_exact("'maybe' is not yes/no (type y or n); try again")
+    answer(child, "n")
+    answer(child, "")  # licence.enabled
+    answer(child, "")  # licence.fee_share
+    answer(child, "50B")  # subsidy_usd
+    child.expect_exact("Move recorded (secret until the round resolves)")
+    answer(child, "c nosuch", "Facilitator (Enter resolves, ? for help) > ")
+    child.expect_exact("card 'nosuch': no such card")
+    answer(child, "c taiwan-crisis", "Facilitator (Enter resolves, ? for help) > ")
+    child.expect_exact("Card queued for this round: Taiwan Strait crisis")
+    answer(child, "", "Facilitator (Enter resolves, ? for help) > ")
+    child.expect_exact("=== Round 1 results (2025) ===")
+    child.expect_exact("Cards fired: Taiwan Strait crisis (2025, manual)")
+    child.expect_exact(
+        "Move usa (human): enforcement = 0.9, cloud_loophole_open = no, subsidy_usd = $50B"
+    )
+    child.expect_exact("United States (usa), round 2, 2026")
+    answer(child, "", "(Enter skips) > ")
+    answer(child, "")
+    answer(child, "0.1")  # typed, then the process dies before the round resolves
+    child.kill(signal.SIGKILL)
+    child.close()
+
+    saved = Store.open(db).rounds()
+    assert len(saved) == 1
+    assert saved[0]["effective"]["usa"] == {
+        "controls.enforcement": 0.9,
+        "controls.cloud_loophole_open": False,
+        "nations.usa.subsidy_usd": 5e10,
+    }
+
+    child = spawn("--resume", str(db))
+    child.expect_exact("Resumed after round 1 (2025)")
+    child.expect_exact("United States (usa), round 2, 2026")
+    answer(child, "", "(Enter skips) > ")
+    answer(child, "")
+    answer(child, "0.4")
+    for _ in range(4):
+        answer(child, "")
+    answer(child, "", "Facilitator (Enter resolves, ? for help) > ")
+    child.expect_exact("=== Round 2 results (2026) ===")
+    child.expect_exact("Score usa:")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+
+    # The same moves through the API give the same game.
+    scen = sim.load_scenario("baseline")
+    setup = GameSetup(
+        scen.model_dump(mode="json"),
+        "baseline",
+        max_rounds=2,
+        humans=["usa"],
+        deck=read_deck(),
+        role_file=read_role_file(),
+    )
+    ref = Game(setup)
+    ref.submit("usa", {"enforcement": 0.9, "cloud_loophole_open": False, "subsidy_usd": 5e10})
+    ref.predict("usa", "lag_months.china", 8)
+    ref.play_card("taiwan-crisis")
+    ref.resolve()
+    ref.submit("usa", {"enforcement": 0.4})
+    ref.resolve()
+    st = Store.open(db)
+    resumed = Game(st.setup(), st.rounds())
+    assert resumed.mismatches == []
+    pd.testing.assert_frame_equal(resumed.tables()["nations"], ref.tables()["nations"])
+
+
+def test_terminal_two_humans_undo_and_end(tmp_path):
+    child = spawn("baseline", "--roles", "usa,deepseek-like", "--rounds", "3")
+    for role in ("usa", "deepseek"):
+        answer(child, "", "press Enter when ready > ")
+        child.expect_exact(f"({role}), round 1, 2025")
+        answer(child, "", "(Enter skips) > ")
+        n = 6 if role == "usa" else 5
+        for _ in range(n):
+            answer(child, "")
+    answer(child, "", "Facilitator (Enter resolves, ? for help) > ")
+    child.expect_exact("=== Round 1 results (2025) ===")
+    answer(child, "", "press Enter when ready > ")
+    child.expect_exact("(usa), round 2, 2026")
+    answer(child, "", "(Enter skips) > ")
+    for _ in range(6):
+        answer(child, "")
+    answer(child, "", "press Enter when ready > ")
+    answer(child, "", "(Enter skips) > ")
+    answer(child, "")  # efficiency_share kept
+    answer(child, "sideways")  # strategy
+    child.expect_exact("'sideways' is not one of fixed, adaptive, scale-first, efficiency-first")
+    answer(child, "adaptive")
+    for _ in range(3):
+        answer(child, "")
+    answer(child, "u", "Facilitator (Enter resolves, ? for help) > ")
+    child.expect_exact("Round 1 undone; back to 2025.")
+    child.expect_exact("##### Round 1: 2025 #####")
+    answer(child, "", "press Enter when ready > ")
+    answer(child, "", "(Enter skips) > ")
+    for _ in range(6):
+        answer(child, "")
+    answer(child, "", "press Enter when ready > ")
+    answer(child, "", "(Enter skips) > ")
+    for _ in range(5):
+        answer(child, "")
+    answer(child, "e", "Facilitator (Enter resolves, ? for help) > ")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
