@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     argv = sys.argv[1:] if argv is None else list(argv)
     args = parser.parse_args(argv)
-    args.argv = argv  # recorded in manifests so a run can be repeated
+    args.cli_argv = argv  # recorded in manifests so a run can be repeated
     if not getattr(args, "func", None):
         parser.print_help()
         return 0
@@ -271,7 +271,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def _command_line(args: argparse.Namespace) -> str:
     import shlex
 
-    return shlex.join(["sputnik", *getattr(args, "argv", [args.command])])
+    return shlex.join(["sputnik", *getattr(args, "cli_argv", [args.command])])
 
 
 def _run_one(name: str, args: argparse.Namespace, overrides: dict[str, str]) -> Result:
