@@ -25,6 +25,7 @@ class Result:
     flows: pd.DataFrame
     manifest: dict[str, Any]
     events: pd.DataFrame = field(default_factory=pd.DataFrame)
+    vendors: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def scenario_id(self) -> str:
@@ -51,6 +52,7 @@ def tables(model: ComputeRaceModel) -> dict[str, pd.DataFrame]:
         "labs": pd.DataFrame(model.lab_rows, columns=list(records.LAB_COLUMNS)),
         "flows": pd.DataFrame(model.flow_rows, columns=list(records.FLOW_COLUMNS)),
         "events": pd.DataFrame(model.event_log, columns=["year", "kind", "title"]),
+        "vendors": pd.DataFrame(model.vendor_rows, columns=list(records.VENDOR_COLUMNS)),
     }
 
 
@@ -101,6 +103,7 @@ def run(
         t["flows"],
         manifest(scen, seed, started, _now(), model),
         t["events"],
+        t["vendors"],
     )
 
 

@@ -213,7 +213,7 @@ def load_scenario(
     try:
         return Scenario.model_validate(raw)
     except ValidationError as exc:
-        raise ScenarioError(_explain(exc, prov, str(path))) from None
+        raise ScenarioError(_explain(exc, prov, str(path.resolve()))) from None
 
 
 def scenario_hash(scenario: Scenario) -> str:
@@ -258,6 +258,13 @@ def _fields_at(loc: tuple[Any, ...]) -> list[str]:
 
 
 def _origin(path: str, prov: dict[str, str], default: str) -> str:
+    """The file that set ``path``: a ``--set`` override or the loaded file itself if either set any
+    key at or under it (a child's ``origin_mix`` inside a lab the parent defined), else the nearest
+    enclosing key's file."""
+    under = {f for k, f in prov.items() if k == path or k.startswith(f"{path}.")} if path else set()
+    for preferred in (OVERRIDE_SOURCE, default):
+        if preferred in under:
+            return preferred
     parts = path.split(".")
     for n in range(len(parts), 0, -1):
         key = ".".join(parts[:n])

@@ -106,6 +106,7 @@ class ChipVendor(mesa.Agent):
         self.home_sales_chips = 0.0
         self.last_home_sales_chips = 0.0
         self.sold_chips = 0.0
+        self.demand_chips = 0.0
         self.revenue = 0.0
         if self.domestic is not None:
             self.hbm_stockpile = self.domestic.hbm_stockpile_stacks

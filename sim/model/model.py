@@ -146,6 +146,7 @@ class ComputeRaceModel(mesa.Model):
         self.nation_rows: list[tuple] = []
         self.lab_rows: list[tuple] = []
         self.flow_rows: list[tuple] = []
+        self.vendor_rows: list[tuple] = []
         self.event_log: list[tuple[int, str, str]] = []
         self._set_trends()
         self._initial_capability()
@@ -368,6 +369,7 @@ class ComputeRaceModel(mesa.Model):
             )
             # Orders beyond capacity pull capacity forward (fabs, packaging lines follow orders).
             v.expansion = scarcity_multiplier(demand[v.key], v.capacity, w.supply_response)
+            v.demand_chips = demand[v.key]
             v.sold_chips = v.home_sales_chips = v.revenue = 0.0
         for lab, o, _money, chips in orders:
             if o.uses_capacity:

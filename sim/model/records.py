@@ -88,6 +88,17 @@ LAB_COLUMNS = (
     "d_oom_catchup",
 )
 FLOW_COLUMNS = ("year", "vendor", "buyer", "channel", "h100e", "chips", "revenue_usd", "spend_usd")
+VENDOR_COLUMNS = (
+    "year",
+    "vendor",
+    "nation",
+    "capacity_chips",
+    "demand_chips",
+    "sold_chips",
+    "perf_h100e",
+    "price_per_h100e_usd",
+    "revenue_usd",
+)
 
 
 def model_reporters(nations: dict[str, Any]) -> dict[str, Any]:
@@ -125,6 +136,20 @@ def append_rows(m: ComputeRaceModel) -> None:
             "; ".join(m.fired),
         )
     )
+    for v in m.vendors:
+        m.vendor_rows.append(
+            (
+                y,
+                v.key,
+                v.nation,
+                v.capacity,
+                v.demand_chips,
+                v.sold_chips,
+                v.perf,
+                v.price_per_h100e * v.scarcity,
+                v.revenue,
+            )
+        )
     world = m.world_compute or 1.0
     for lab in m.labs:
         d = lab.oom - lab.prev_oom

@@ -1,0 +1,112 @@
+"""One malformed scenario per kind of error (tests/fixtures/bad/), each with a test of its message:
+one line that names the file, the key path and the reason (with a suggestion where a key is misspelt)."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import FIXTURES
+
+import sim
+from sim.config import check_param_path
+
+BAD = FIXTURES / "bad"
+
+# fixture file -> (key path named in the message, words of the reason)
+CASES = {
+    "unknown-key.toml": ("controls.enforcment", ["unknown key", "did you mean 'enforcement'"]),
+    "wrong-type.toml": ("controls.enforcement", ["'high'", "valid number"]),
+    "out-of-range.toml": ("controls.enforcement", ["1.5", "less than or equal to 1"]),
+    "origin-shares.toml": ("labs.deepseek", ["origin_mix", "sum to 0.7", "not 1"]),
+    "undefined-nation.toml": ("labs.sakana.nation", ["'japan' is not defined", "usa"]),
+    "event-year.toml": ("events[2].year", ["2060", "outside the horizon 2025-2045"]),
+    "event-path.toml": (
+        "events[2].set.controls.enforcment",
+        ["unknown parameter", "did you mean 'enforcement'"],
+    ),
+    "cycle-a.toml": ("extends", ["cycle", "cycle-a -> cycle-b -> cycle-a"]),
+    "unknown-parent.toml": ("extends", ["baselin", "no such scenario", "did you mean 'baseline'"]),
+    "malformed.toml": ("line 4", ["not valid TOML"]),
+    "format-version.toml": ("format_version", ["2 is not supported", "reads 1"]),
+}
+
+
+def problems(name: str) -> list[str]:
+    with pytest.raises(sim.ScenarioError) as info:
+        sim.load_scenario(BAD / name)
+    return info.value.problems
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_bad_scenario_gives_one_clear_line(name):
+    key, reasons = CASES[name]
+    lines = problems(name)
+    assert len(lines) == 1, lines
+    line = lines[0]
+    assert "\n" not in line and "Traceback" not in line
+    assert line.startswith(str(BAD / name)), line  # names the file
+    assert key in line, line  # names the key path
+    for word in reasons:
+        assert word in line, line  # gives the reason
+
+
+def test_every_fixture_has_a_case():
+    shipped = {p.name for p in BAD.glob("*.toml")} - {
+        "cycle-b.toml"
+    }  # cycle-b is cycle-a's partner
+    assert shipped == set(CASES)
+
+
+def test_problems_in_a_parent_are_blamed_on_the_child_that_set_them():
+    line = problems("origin-shares.toml")[0]
+    assert "baseline.toml" not in line
+
+
+def test_overrides_are_blamed_on_set():
+    with pytest.raises(sim.ScenarioError) as info:
+        sim.load_scenario("baseline", {"controls.enforcement": "2"})
+    (line,) = info.value.problems
+    assert line.startswith("--set: controls.enforcement:")
+
+
+def test_unknown_scenario_name_suggests_the_nearest():
+    with pytest.raises(sim.ScenarioError) as info:
+        sim.load_scenario("stargat")
+    assert "did you mean 'stargate'" in info.value.problems[0]
+
+
+def test_missing_file():
+    with pytest.raises(sim.ScenarioError, match="file not found"):
+        sim.load_scenario(BAD / "no-such-file.toml")
+
+
+def test_several_problems_give_several_lines(tmp_path):
+    f = tmp_path / "two.toml"
+    f.write_text(
+        'extends = "baseline"\ntitle = "t"\n[controls]\nenforcement = 3\nsme_controls = -1\n'
+    )
+    with pytest.raises(sim.ScenarioError) as info:
+        sim.load_scenario(f)
+    assert len(info.value.problems) == 2
+    assert all(line.startswith(str(f.resolve())) for line in info.value.problems)
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "reason"),
+    [
+        ("controls.enforcement", 0.9, None),
+        ("labs.deepseek.open_weights", True, None),
+        ("vendors.huawei.domestic.yield_rate", 0.6, None),
+        ("controls.licence.fee_share", 0.15, None),
+        ("wrld.diffusion", 0.5, "did you mean 'world'"),
+        ("labs.deepsek.open_weights", True, "did you mean 'deepseek'"),
+        ("controls.enforcement", 2.0, "out of range"),
+        ("controls.enforcement", "lots", "valid number"),
+        ("nations.china.tier", "friendly", "Input should be"),
+    ],
+)
+def test_check_param_path(path, value, reason):
+    err = check_param_path(sim.load_scenario("baseline"), path, value)
+    if reason is None:
+        assert err is None
+    else:
+        assert err is not None and reason in err
