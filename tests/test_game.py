@@ -380,3 +380,45 @@ def test_predictions_and_scores():
         assert math.isclose(p["error"], 6.0 - p["actual"]) and 0 <= p["accuracy"] <= 100
     (row,) = scores(game)
     assert row["role"] == "usa" and 0 <= row["score"] <= 100
+
+
+def test_multi_year_rounds_apply_moves_once_and_fire_cards_inside_the_round():
+    setup = make_setup(rounds=2, humans=["usa"], years_per_round=2)
+    setup.deck = [
+        {
+            "id": "y",
+            "title": "Second-year card",
+            "trigger": 2026,
+            "set": {"world.mineral_cost_increase": 0.3},
+        }
+    ]
+    game = Game(setup)
+    game.submit("usa", {"enforcement": 0.95})
+    res = game.resolve()
+    assert res.years == [2025, 2026] and game.year == 2027
+    assert res.record["fired"] == [
+        {"year": 2026, "card": "y", "title": "Second-year card", "how": "auto"}
+    ]
+    assert sum(1 for ev in game.injected if ev.title.endswith("moves")) == 1
+    assert {n["nation"] for n in res.nations} == set(game.scenario.nations)
+    assert all(n["d_lag"] is not None for n in res.nations)
+
+
+def test_role_file_narrows_and_removes_levers():
+    setup = make_setup(humans=["usa"])
+    setup.role_file = {
+        "usa": {
+            "brief": "Short.",
+            "bot": "hawkish",
+            "levers": {"enforcement": {"lo": 0.4, "hi": 0.6}, "tpp_threshold": False},
+        }
+    }
+    game = Game(setup)
+    names = [lv.name for lv in game.roles["usa"].levers]
+    assert "tpp_threshold" not in names and game.roles["usa"].bot == "hawkish"
+    with pytest.raises(UserError, match="out of bounds"):
+        game.submit("usa", {"enforcement": 0.8})
+    game.submit("usa", {"enforcement": 0.5})
+    setup.role_file = {"usa": {"levers": {"warp_drive": {"lo": 0}}}}
+    with pytest.raises(UserError, match="not a lever of usa"):
+        Game(setup)

@@ -173,7 +173,7 @@ def _list_roles(game: Any) -> None:
 def handle(args: argparse.Namespace) -> int:
     """Run ``sputnik play``."""
     from sim.game import terminal
-    from sim.game.report import scores, write_report
+    from sim.game.report import prediction_scores, scores, write_report
     from sim.game.script import apply_script_round
 
     game = _build(args)
@@ -208,6 +208,13 @@ def handle(args: argparse.Namespace) -> int:
     if status == "over":
         for row in scores(game):
             print(f"Score {row['role']}: {row['score']:.0f}/100")
+        preds: dict[str, list[float]] = {}
+        for p in prediction_scores(game):
+            preds.setdefault(p["role"], []).append(p["accuracy"])
+        for rid, acc in preds.items():
+            print(
+                f"Predictions {rid}: {len(acc)} made, mean accuracy {sum(acc) / len(acc):.0f}/100"
+            )
         if args.out:
             path = write_report(game, args.out)
             print(f"Report: {path} (and report.html, charts, moves.toml, policy.toml)")
