@@ -116,7 +116,7 @@ def _build(args: argparse.Namespace) -> Any:
             raise UserError(
                 "play: name a scenario (e.g. sputnik play baseline --bots) or --resume a saved game"
             )
-        if not (args.roles or script or args.bots):
+        if not (args.roles or script or args.bots or args.list_roles):
             raise UserError(
                 "play: choose who plays: --roles usa,deepseek (people here), --script moves.toml, or --bots"
             )
