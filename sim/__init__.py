@@ -6,13 +6,42 @@ Public API::
     scen = sim.load_scenario("baseline", overrides={"controls.enforcement": 0.9})
     result = sim.run(scen, seed=7)          # .years .nations .labs .flows .manifest
     model = sim.ComputeRaceModel("baseline", seed=1)   # a mesa.Model, one step per year
+
+Heavy modules (mesa, pandas) load on first use so ``sputnik --help`` stays fast.
 """
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-from sim.config import Scenario, ScenarioError, list_scenarios, load_scenario  # noqa: E402
-from sim.model import ComputeRaceModel  # noqa: E402
-from sim.results import Result, run  # noqa: E402
+_LAZY = {
+    "ComputeRaceModel": "sim.model",
+    "Result": "sim.results",
+    "run": "sim.results",
+    "Scenario": "sim.config",
+    "ScenarioError": "sim.config",
+    "list_scenarios": "sim.config",
+    "load_scenario": "sim.config",
+}
+
+if TYPE_CHECKING:
+    from sim.config import Scenario, ScenarioError, list_scenarios, load_scenario
+    from sim.model import ComputeRaceModel
+    from sim.results import Result, run
+
+
+def __getattr__(name: str) -> Any:
+    """Import public names on first access (PEP 562)."""
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'sim' has no attribute {name!r}")
+
 
 __all__ = [
     "ComputeRaceModel",
