@@ -193,7 +193,8 @@ class Game:
         return out
 
     # ------------------------------------------------------------------ players
-    def _require_role(self, role: str) -> str:
+    def role_id(self, role: str) -> str:
+        """Canonical id of a typed role name (aliases allowed); UserError if unknown."""
         return resolve_role_id(self.roles, role)
 
     def _check_open(self) -> None:
@@ -211,7 +212,7 @@ class Game:
 
     def observe(self, role: str) -> Observation:
         """The observation of ``role``: public state and its own pending move, nobody else's."""
-        role = self._require_role(role)
+        role = self.role_id(role)
         r = self.roles[role]
         sched = [
             ev.title
@@ -254,13 +255,13 @@ class Game:
         Raises :class:`UserError` naming the role, lever and reason for unknown or out-of-bounds levers.
         """
         self._check_open()
-        role = self._require_role(role)
+        role = self.role_id(role)
         self._pending[role] = {"set": self._validated(role, move), "by": by or self.player_of(role)}
 
     def predict(self, role: str, metric: str, value: float) -> None:
         """Record ``role``'s prediction of ``metric`` at the end of this round."""
         self._check_open()
-        role = self._require_role(role)
+        role = self.role_id(role)
         err = metrics.check_metric(metric, set(self.scenario.nations), set(self.scenario.labs))
         if err:
             raise UserError(f"{role}: prediction: {err}")
@@ -268,7 +269,7 @@ class Game:
 
     def has_submitted(self, role: str) -> bool:
         """True if ``role`` has a pending move (the move itself stays secret)."""
-        return self._require_role(role) in self._pending
+        return self.role_id(role) in self._pending
 
     def waiting_for(self) -> list[str]:
         """Human roles that have not yet submitted this round."""
@@ -297,7 +298,7 @@ class Game:
     def override(self, role: str, move: dict[str, Any], reason: str) -> None:
         """Replace ``role``'s move this round with ``move``; the reason is logged (facilitator)."""
         self._check_open()
-        role = self._require_role(role)
+        role = self.role_id(role)
         if not reason.strip():
             raise UserError(f"override of {role}: a reason is required (it goes into the log)")
         self._overrides[role] = {"set": self._validated(role, move), "reason": reason.strip()}

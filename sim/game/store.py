@@ -52,7 +52,10 @@ class Store:
             raise UserError(
                 f"--save {p}: file exists (resume it with --resume {p}, or choose another name)"
             )
-        conn = sqlite3.connect(p)
+        try:
+            conn = sqlite3.connect(p)
+        except sqlite3.Error as exc:
+            raise UserError(f"--save {p}: cannot create the file: {exc}") from None
         st = cls(p, conn)
         with conn:
             conn.executescript(SCHEMA)

@@ -118,7 +118,7 @@ def facilitator(game: Game, ask: Callable[[str], str] = _ask) -> str:
                 card = game.play_card(arg)
                 print(f"  Card queued for this round: {card.title}")
             elif cmd == "o":
-                role = game._require_role(arg)
+                role = game.role_id(arg)
                 move = _prompt_levers(game, role, ask)
                 reason = ""
                 while not reason:
