@@ -104,6 +104,15 @@ class ComputeRaceModel(mesa.Model):
         self.lab_by_key = {lab.key: lab for lab in self.labs}
         self.vendors: list[ChipVendor] = [ChipVendor(self, k, c) for k, c in scen.vendors.items()]
         self.vendor_by_key = {v.key: v for v in self.vendors}
+        world_stock = sum(lab.compute_h100e for lab in scen.labs.values()) or 1.0
+        home_share = {
+            n: sum(lab.compute_h100e for lab in scen.labs.values() if lab.nation == n) / world_stock
+            for n in scen.nations
+        }
+        for v in self.vendors:
+            # Last year's home-market sales (licence volume caps refer to them): the home nation's
+            # share of the starting world stock, applied to this year's capacity.
+            v.last_home_sales_chips = v.capacity * home_share[v.nation]
         for v in self.vendors:  # years the target's industry has already lived under controls
             v.sme_years = (
                 max(0, self.start_year - self.controls.comply_year) if scen.controls.enabled else 0
@@ -217,6 +226,8 @@ class ComputeRaceModel(mesa.Model):
                 v.disruption = max(v.disruption, shock * v.taiwan_dependence)
                 if v.domestic is not None:
                     v.capacity = v.domestic_capacity()
+                else:  # the shock hits this year's output
+                    v.capacity = v.capacity_chips * (1.0 - v.disruption)
             self.world.taiwan_shock = 0.0
         self.controller_mineral_ban = any(
             n.mineral_ban and self.controls.targets(n) for n in self.nations.values()
@@ -344,7 +355,7 @@ class ComputeRaceModel(mesa.Model):
         demand = dict.fromkeys(cap_left, 0.0)
         orders: list[list] = []  # [lab, offer, money, chips]
         for round_ in range(3):
-            new = self._order_round(remaining, cap_left, smuggle)
+            new = self._order_round(remaining, cap_left, smuggle, licence_used, tier2_used)
             if not new:
                 break
             self._apply_caps(new, licence_used, tier2_used)
@@ -717,12 +728,19 @@ class ComputeRaceModel(mesa.Model):
         return self.world.rental_max_share
 
     def _order_round(
-        self, remaining: dict[str, float], cap_left: dict[str, float], smuggle: dict[str, float]
+        self,
+        remaining: dict[str, float],
+        cap_left: dict[str, float],
+        smuggle: dict[str, float],
+        licence_used: dict[tuple[str, str], float],
+        tier2_used: dict[str, float],
     ) -> list[list]:
-        """One round of orders: each lab splits its remaining compute money across open offers."""
+        """One round of orders: each lab splits its remaining compute money across open offers
+        (offers whose vendor is sold out, or whose licence or tier-2 cap is used up, are closed)."""
         w = self.world
         open_vendor = {
-            k: c > 1e-9 * max(self.vendor_by_key[k].capacity, 1.0) for k, c in cap_left.items()
+            k: left > 1e-9 * max(self.vendor_by_key[k].capacity, 1.0)
+            for k, left in cap_left.items()
         }
         orders: list[list] = []
         for lab in self.labs:
@@ -731,6 +749,10 @@ class ComputeRaceModel(mesa.Model):
                 continue
             nation = self.nations[lab.nation]
             offers = [o for o in lab.offers if not o.uses_capacity or open_vendor[o.vendor]]
+            if licence_used or tier2_used:
+                offers = [
+                    o for o in offers if not self._cap_used_up(o, nation, licence_used, tier2_used)
+                ]
             shares = split_budget(
                 offers,
                 w.channel_price_elasticity,
@@ -743,6 +765,25 @@ class ComputeRaceModel(mesa.Model):
                     money = sh * money_left
                     orders.append([lab, o, money, money / o.price / o.chip_perf])
         return orders
+
+    def _cap_used_up(self, o: Any, nation: Nation, licence_used: dict, tier2_used: dict) -> bool:
+        """True if ``o`` is a licensed or tier-2-capped offer whose cap this year is exhausted."""
+        c = self.controls
+        if o.channel == "licensed":
+            v = self.vendor_by_key[o.vendor]
+            cap = c.licence.volume_cap_share * v.last_home_sales_chips
+            if licence_used.get((o.vendor, nation.key), 0.0) >= cap * (1 - 1e-9):
+                return True
+        if (
+            o.channel in ("legal", "licensed")
+            and not o.denied
+            and nation.tier == "restricted"
+            and c.active
+            and c.tier2_cap_h100e is not None
+            and c.controlled(self.vendor_by_key[o.vendor])
+        ):
+            return tier2_used.get(nation.key, 0.0) >= c.tier2_cap_h100e * (1 - 1e-9)
+        return False
 
     def _apply_caps(self, orders: list[list], licence_used: dict, tier2_used: dict) -> None:
         """Licence volume caps and diffusion-rule tier-2 caps, cumulative across rounds."""
