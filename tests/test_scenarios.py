@@ -11,6 +11,7 @@ from conftest import SCENARIO_DIR, run_cached
 
 import sim
 from sim.model import records
+from sim.results import tables as result_tables
 
 SCENARIOS = sorted(p.stem for p in SCENARIO_DIR.glob("*.toml"))
 TABLES = ("years", "nations", "labs", "flows", "vendors")
@@ -98,7 +99,7 @@ def test_stepping_the_model_matches_run():
     model = sim.ComputeRaceModel("baseline", seed=5)
     while model.running:
         model.step()
-    tables = sim.results.tables(model)
+    tables = result_tables(model)
     res = run_cached("baseline", 5)
     pd.testing.assert_frame_equal(tables["nations"], res.nations)
     assert model.year == res.years.year.max() + 1

@@ -61,6 +61,13 @@ def split_budget(
     ``domestic_min_share`` of the money. Money that finds no offer is left unspent.
     """
     n = len(offers)
+    if n == 0:
+        return []
+    if domestic_min_share <= 0 and not any(
+        o.denied or o.channel == "smuggled" or o.channel == "rented" for o in offers
+    ):
+        # Fast path (most buyers): every offer is an allowed purchase.
+        return logit_shares([o.price / o.quality for o in offers], elasticity)
     out = [0.0] * n
     primary = [i for i, o in enumerate(offers) if o.channel not in ("smuggled", "rented")]
     if not primary:

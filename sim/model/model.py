@@ -742,6 +742,7 @@ class ComputeRaceModel(mesa.Model):
             k: left > 1e-9 * max(self.vendor_by_key[k].capacity, 1.0)
             for k, left in cap_left.items()
         }
+        capped_nations = {n for _, n in licence_used} | set(tier2_used)
         orders: list[list] = []
         for lab in self.labs:
             money_left = remaining[lab.key]
@@ -749,7 +750,7 @@ class ComputeRaceModel(mesa.Model):
                 continue
             nation = self.nations[lab.nation]
             offers = [o for o in lab.offers if not o.uses_capacity or open_vendor[o.vendor]]
-            if licence_used or tier2_used:
+            if (licence_used or tier2_used) and lab.nation in capped_nations:
                 offers = [
                     o for o in offers if not self._cap_used_up(o, nation, licence_used, tier2_used)
                 ]
