@@ -411,6 +411,13 @@ def _sens(r: ParamRow) -> str:
     )
 
 
+def _provenance_cell(r: ParamRow) -> str:
+    """Source text as is, "assumption: ..." as is, other kinds prefixed with their name."""
+    if r.kind in (SOURCE, ASSUMPTION):
+        return r.provenance
+    return f"({r.kind}) {r.provenance}"
+
+
 def render_markdown(scenario: str | None = "baseline") -> str:
     """The full reference as Markdown (the content of ``docs/parameters.md``)."""
     rows = schema_rows()
@@ -448,7 +455,7 @@ def render_markdown(scenario: str | None = "baseline") -> str:
             ]
         out.append(
             f"| `{r.name}` | {_md(r.description)} | {_md(r.unit)} | {_md(r.default)} | {_md(r.valid_range)} "
-            f"| {_sens(r)} | *{r.kind}*: {_md(r.provenance)} |"
+            f"| {_sens(r)} | {_md(_provenance_cell(r))} |"
         )
     if scenario:
         vals, headers = scenario_rows(scenario)
