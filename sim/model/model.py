@@ -354,6 +354,8 @@ class ComputeRaceModel(mesa.Model):
         tier2_used: dict[str, float] = defaultdict(float)
         demand = dict.fromkeys(cap_left, 0.0)
         orders: list[list] = []  # [lab, offer, money, chips]
+        for lab in self.labs:
+            lab.open_offers = -1
         for round_ in range(3):
             new = self._order_round(remaining, cap_left, smuggle, licence_used, tier2_used)
             if not new:
@@ -754,6 +756,9 @@ class ComputeRaceModel(mesa.Model):
                 offers = [
                     o for o in offers if not self._cap_used_up(o, nation, licence_used, tier2_used)
                 ]
+            if len(offers) == lab.open_offers:
+                continue  # nothing closed since the last round: leftover money found no seller
+            lab.open_offers = len(offers)
             shares = split_budget(
                 offers,
                 w.channel_price_elasticity,
