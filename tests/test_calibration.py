@@ -239,6 +239,13 @@ def test_cli_commands(tmp_path, capsys):
     assert "largest run FLOP" in out and "RMS error" in out
     assert (tmp_path / "backtest.png").exists()
     assert main(["params", "--scenario", "no-such-scenario"]) == 2
+    out_toml = tmp_path / "tuned.toml"
+    assert main(["calibrate", "--out", str(out_toml), "--points", "2", "--params", "world.frontier_share"]) == 0
+    assert "world.frontier_share" in calibrate.read_overrides(out_toml)
+    assert main(["calibrate", "--params", "world.depreciation"]) == 2
+    assert main(["sensitivity", "baseline", "--out", str(tmp_path / "s"), "--years", "2026"]) == 0
+    assert (tmp_path / "s" / "tornado.png").exists()
+    assert main(["sensitivity", "baseline", "--out", str(tmp_path / "s"), "--years", "20x"]) == 2
     assert main(["backtest", "--overrides", str(tmp_path / "missing.toml")]) == 2
 
 
