@@ -14,6 +14,7 @@ Two tables:
 
 from __future__ import annotations
 
+import re
 import tomllib
 import types
 import typing
@@ -315,9 +316,13 @@ def read_comments(path: Path) -> tuple[dict[str, str], str]:
 
     A small reader for the subset of TOML the scenario files use: ``[table]`` headers, ``key =
     value  # comment`` lines and multi-line strings (skipped). ``[[events]]`` entries are skipped:
-    events carry their own title and text.
+    events carry their own title and text. A value without a comment of its own inherits the
+    nearest standalone comment line above it that names its key (e.g. ``# ---- labs
+    (compute_h100e: end-2024 stocks, see the derivation above) ----``), or a pointer to the header
+    when the header names it; only keys with an underscore are matched, to avoid chance words.
     """
     comments: dict[str, str] = {}
+    section_note = ""
     header: list[str] = []
     table: list[str] = []
     in_events = False
@@ -338,6 +343,9 @@ def read_comments(path: Path) -> tuple[dict[str, str], str]:
             continue
         if stripped:
             seen_code = True
+        if stripped.startswith("#"):
+            section_note = stripped.lstrip("#").strip(" -")
+            continue
         code, comment = _strip_comment(line)
         code = code.strip()
         if code.startswith("[["):
@@ -352,8 +360,14 @@ def read_comments(path: Path) -> tuple[dict[str, str], str]:
         key, _, value = code.partition("=")
         if value.strip().startswith('"""') and value.count('"""') == 1:
             in_string = True
+        path_key = ".".join([*table, *_split_key(key.strip())])
+        name = path_key.split(".")[-1]
         if comment:
-            comments[".".join([*table, *_split_key(key.strip())])] = comment
+            comments[path_key] = comment
+        elif "_" in name and re.search(rf"\b{re.escape(name)}\b", section_note):
+            comments[path_key] = f"(section note) {section_note}"
+        elif "_" in name and re.search(rf"\b{re.escape(name)}\b", "\n".join(header)):
+            comments[path_key] = "(see the derivation in the file header)"
     return comments, "\n".join(header).strip()
 
 
