@@ -107,6 +107,19 @@ def test_reference_sweep_tables(reference: Path):
     assert len((reference / "manifest.jsonl").read_text().splitlines()) == N_CHUNKS
 
 
+def test_serial_sweep_releases_finished_models(spec_file: Path, tmp_path: Path):
+    """Mesa 3.3 keeps every model in ``Agent._ids``; the runner must release them (flat memory)."""
+    from mesa.agent import Agent
+
+    from sim.model.model import ComputeRaceModel
+
+    def finished() -> int:
+        return sum(1 for m in list(Agent._ids) if isinstance(m, ComputeRaceModel) and not m.running)
+
+    run_sweep(spec_file, tmp_path / "mem", workers=1)
+    assert finished() == 0
+
+
 def test_two_workers_equal_serial(reference: Path, spec_file: Path, tmp_path: Path):
     run_sweep(spec_file, tmp_path / "par", workers=2)
     assert same_bytes(reference, tmp_path / "par", "outcomes.parquet")
