@@ -240,7 +240,20 @@ def test_cli_commands(tmp_path, capsys):
     assert (tmp_path / "backtest.png").exists()
     assert main(["params", "--scenario", "no-such-scenario"]) == 2
     out_toml = tmp_path / "tuned.toml"
-    assert main(["calibrate", "--out", str(out_toml), "--points", "2", "--params", "world.frontier_share"]) == 0
+    assert (
+        main(
+            [
+                "calibrate",
+                "--out",
+                str(out_toml),
+                "--points",
+                "2",
+                "--params",
+                "world.frontier_share",
+            ]
+        )
+        == 0
+    )
     assert "world.frontier_share" in calibrate.read_overrides(out_toml)
     assert main(["calibrate", "--params", "world.depreciation"]) == 2
     assert main(["sensitivity", "baseline", "--out", str(tmp_path / "s"), "--years", "2026"]) == 0
@@ -255,3 +268,32 @@ def test_docs_parameters_md_matches_generator():
     assert doc.read_text() == params.render_markdown("baseline"), (
         "docs/parameters.md is stale: regenerate with `sputnik params --format md > docs/parameters.md`"
     )
+
+
+def test_comment_reader_small_file(tmp_path):
+    f = tmp_path / "s.toml"
+    f.write_text(
+        "# Header line about gross_dies.\n"
+        "\n"
+        'title = "a # not a comment"  # the title\n'
+        'description = """two\n'
+        "lines = 3  # inside the string\n"
+        '"""\n'
+        "[labs.x]\n"
+        "efficiency = 2.0   # from a paper, 2024\n"
+        "origin_mix = { legal = 0.5, smuggled = 0.5 }  # CNAS\n"
+        "# ---- stocks (compute_h100e: end-2024) ----\n"
+        "compute_h100e = 5\n"
+        "[vendors.v.domestic]\n"
+        "gross_dies = 1\n"
+        "[[events]]\n"
+        "year = 2026  # not recorded\n"
+    )
+    comments, header = params.read_comments(f)
+    assert header == "Header line about gross_dies."
+    assert comments["title"] == "the title"
+    assert "lines" not in comments and "events.year" not in comments and "year" not in comments
+    assert comments["labs.x.efficiency"] == "from a paper, 2024"
+    assert comments["labs.x.origin_mix"] == "CNAS"
+    assert comments["labs.x.compute_h100e"].startswith("(section note) stocks (compute_h100e")
+    assert comments["vendors.v.domestic.gross_dies"] == "(see the derivation in the file header)"
