@@ -75,6 +75,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     s.add_argument("--years", default="2030,2045", help="comma-separated years (default 2030,2045)")
     s.add_argument("--seed", type=int, default=0)
+    s.add_argument(
+        "--include-sourced",
+        action="store_true",
+        help="also vary sourced parameters that carry a sensitivity range (e.g. utilisation)",
+    )
     s.set_defaults(func=_sensitivity)
 
 
@@ -126,7 +131,13 @@ def _sensitivity(args: argparse.Namespace) -> int:
         years = [int(y) for y in args.years.split(",") if y.strip()]
     except ValueError:
         raise UserError(f"--years: '{args.years}' is not a comma-separated list of years") from None
-    res = sensitivity.one_at_a_time(args.scenario, nation=args.nation, years=years, seed=args.seed)
+    res = sensitivity.one_at_a_time(
+        args.scenario,
+        nation=args.nation,
+        years=years,
+        seed=args.seed,
+        include_sourced=args.include_sourced,
+    )
     print(sensitivity.format_table(res))
     for path in sensitivity.write_outputs(res, args.out):
         print(f"wrote {path}")

@@ -501,23 +501,44 @@ def render_markdown(scenario: str | None = "baseline") -> str:
     return "\n".join(out) + "\n"
 
 
-def render_text(scenario: str | None = "baseline", width: int = 160) -> str:
-    """A plain-text version for the terminal (rich is used when available)."""
+def render_text(scenario: str | None = "baseline", width: int = 120) -> str:
+    """A fixed-width table for the terminal: one row per parameter, meaning and provenance below."""
+    import textwrap
+
     rows = schema_rows()
-    lines = []
+    cols = (
+        ("Parameter", 52),
+        ("Default", 12),
+        ("Unit", 15),
+        ("Valid range", 18),
+        ("Sensitivity", 18),
+    )
+    head = " ".join(f"{name:<{w}}" for name, w in cols).rstrip()
+    lines = [head, "-" * len(head)]
+    section = None
     for r in rows:
-        sens = f" [sens {_sens(r)}]" if r.sensitivity else ""
-        rng = f" ({r.valid_range})" if r.valid_range else ""
-        lines.append(f"{r.name} = {r.default} {r.unit}{rng}{sens}")
-        lines.append(f"    {r.description}")
-        lines.append(f"    {r.kind}: {r.provenance}"[:width])
+        if r.section != section:
+            section = r.section
+            lines += ["", f"[{section}]"]
+        cells = (r.name, r.default, r.unit, r.valid_range, _sens(r))
+        lines.append(" ".join(f"{c:<{w}}" for c, (_, w) in zip(cells, cols, strict=True)).rstrip())
+        for text in (r.description, _provenance_cell(r)):
+            lines += textwrap.wrap(
+                text, width=width, initial_indent="    ", subsequent_indent="      "
+            )
     if scenario:
         vals, _headers = scenario_rows(scenario)
-        lines += ["", f"Values set by scenario '{scenario}':"]
+        lines += [
+            "",
+            f"Values set by scenario '{scenario}' (value  # comment in the file  [file]):",
+        ]
         for v in vals:
             note = f"  # {v.comment}" if v.comment else ""
             lines.append(f"  {v.path} = {v.value}{note}  [{v.file}]")
-        for year, ann, title, sets in scenario_events(scenario):
+        events = scenario_events(scenario)
+        if events:
+            lines += ["", f"Events of '{scenario}':"]
+        for year, ann, title, sets in events:
             a = f" (announced {ann})" if ann is not None else ""
-            lines.append(f"  event {year}{a}: {title}: {sets}")
+            lines.append(f"  {year}{a}: {title}: {sets}")
     return "\n".join(lines) + "\n"

@@ -48,11 +48,19 @@ def _targets(scenario: Any, generic: str) -> list[str]:
     return out
 
 
-def parameters() -> list[Any]:
-    """Schema rows of the assumption parameters that carry a sensitivity range."""
+def parameters(include_sourced: bool = False) -> list[Any]:
+    """Schema rows of the assumption parameters that carry a sensitivity range.
+
+    ``include_sourced`` adds sourced parameters that also carry a range (e.g. utilisation, whose
+    range is itself an assumption around a published value).
+    """
     from sim.calibration.params import ASSUMPTION, schema_rows
 
-    return [r for r in schema_rows() if r.kind == ASSUMPTION and r.sensitivity is not None]
+    return [
+        r
+        for r in schema_rows()
+        if r.sensitivity is not None and (include_sourced or r.kind == ASSUMPTION)
+    ]
 
 
 def one_at_a_time(
@@ -61,6 +69,7 @@ def one_at_a_time(
     years: list[int] | None = None,
     seed: int = 0,
     names: list[str] | None = None,
+    include_sourced: bool = False,
 ) -> Sensitivity:
     """Run the scenario at each parameter's low and high value and measure ``nation`` in ``years``.
 
@@ -86,7 +95,7 @@ def one_at_a_time(
         raise UserError(problems)
     last_event = max((e.year for e in scen.events), default=h.start_year)
     horizon = {"horizon.end_year": max(years[-1], last_event)}
-    rows_in = parameters()
+    rows_in = parameters(include_sourced)
     if names:
         rows_in = [r for r in rows_in if r.name in names]
 
