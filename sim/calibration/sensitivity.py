@@ -161,8 +161,23 @@ def write_outputs(s: Sensitivity, out: Path, top: int = 15) -> list[Path]:
         grp = grp.sort_values("swing").tail(top)
         base = float(grp["base"].iloc[0])
         y = range(len(grp))
-        ax.barh(y, grp["at_low"] - base, left=base, color="tab:blue", label="low value")
-        ax.barh(y, grp["at_high"] - base, left=base, color="tab:orange", label="high value")
+        # Low and high bars side by side, so both show when they fall on the same side of the base.
+        ax.barh(
+            [i - 0.2 for i in y],
+            grp["at_low"] - base,
+            left=base,
+            height=0.4,
+            color="tab:blue",
+            label="low value",
+        )
+        ax.barh(
+            [i + 0.2 for i in y],
+            grp["at_high"] - base,
+            left=base,
+            height=0.4,
+            color="tab:orange",
+            label="high value",
+        )
         ax.axvline(base, color="k", lw=0.8)
         ax.set_yticks(list(y))
         ax.set_yticklabels([re.sub(r"<[a-z]+>", "*", p) for p in grp["parameter"]], fontsize=7)
