@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
+
 
 class FrontierHistory:
     """Running maximum of the frontier OOM score by year, for lag look-ups.
@@ -29,12 +31,12 @@ class FrontierHistory:
             raise ValueError("no frontier recorded yet")
         if score <= ls[0]:
             return ys[0] - (ls[0] - score) / self.slope
-        for i in range(1, len(ls)):
-            if score <= ls[i]:
-                lo, hi = ls[i - 1], ls[i]
-                frac = 0.0 if hi == lo else (score - lo) / (hi - lo)
-                return ys[i - 1] + frac * (ys[i] - ys[i - 1])
-        return ys[-1]
+        i = bisect_left(ls, score)  # levels are monotone: first year at or above the score
+        if i >= len(ls):
+            return ys[-1]
+        lo, hi = ls[i - 1], ls[i]
+        frac = 0.0 if hi == lo else (score - lo) / (hi - lo)
+        return ys[i - 1] + frac * (ys[i] - ys[i - 1])
 
     def lag_months(self, score: float, year: float) -> float:
         """Months since the frontier first reached ``score`` (0 at or above the frontier)."""
