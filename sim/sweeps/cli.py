@@ -64,14 +64,22 @@ def _sweep(args: argparse.Namespace) -> int:
     from sim.sweeps.spec import load_spec
 
     spec = load_spec(args.spec)
-    res = run_sweep(
-        spec,
-        args.out,
-        workers=args.workers,
-        scheduler=args.scheduler,
-        resume=args.resume,
-        progress=not args.quiet and sys.stderr.isatty(),
-    )
+    try:
+        res = run_sweep(
+            spec,
+            args.out,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            resume=args.resume,
+            progress=not args.quiet and sys.stderr.isatty(),
+        )
+    except KeyboardInterrupt:
+        print(
+            f"sweep stopped; finished chunks are kept: continue with"
+            f"  sputnik sweep {args.spec} --out {args.out} --resume",
+            file=sys.stderr,
+        )
+        raise
     m = res.manifest
     rate = m["timings"]["runs_per_second"]
     print(

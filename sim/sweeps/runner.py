@@ -275,10 +275,12 @@ def open_executor(workers: int, scheduler: str | None) -> Iterator[tuple[Executo
     from concurrent.futures import ProcessPoolExecutor
 
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    with ProcessPoolExecutor(
-        max_workers=workers, mp_context=multiprocessing.get_context(method)
-    ) as ex:
+    ex = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method))
+    try:
         yield ex, workers, f"{workers} local processes"
+    finally:
+        # on Ctrl-C or a crash, drop queued chunks instead of finishing them (resume redoes them)
+        ex.shutdown(wait=True, cancel_futures=True)
 
 
 # --- the sweep -----------------------------------------------------------------------------
