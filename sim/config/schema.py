@@ -413,15 +413,27 @@ class World(Frozen):
         le=2,
         sensitivity=(0, 0.6),
     )
-    follower_bonus_oom: float = param(
-        0.7,
-        "Largest capability bonus of a lab far behind the leader (following is cheaper than leading); a lab gap OOM behind gains b x gap/(gap+b).",
-        unit="OOM",
-        source="followers reach a capability with ~10x less compute months later (DeepSeek-V3 vs Llama 3.1-405B, facts §7); "
-        "~2x of that is the months of general progress, leaving ~5x = 0.7 OOM",
+    follower_bonus_share: float = param(
+        0.67,
+        "Share of its capability gap to the leader that a follower makes up (following is cheaper than leading).",
+        unit="share",
+        source="DeepSeek-V3 matched Llama 3.1-405B with ~11x (1.04 OOM) less compute about 5 months later "
+        "(facts §1, §7); ~2x of that is the months of general progress, leaving ~5x = 0.7 OOM made up "
+        "on a 1.04 OOM gap: 0.67",
         ge=0,
-        le=2,
-        sensitivity=(0.3, 1.0),
+        le=0.95,
+        sensitivity=(0.4, 0.8),
+    )
+    follower_bonus_oom: float = param(
+        1.5,
+        "Largest capability bonus of a lab far behind the leader: a lab gap OOM behind gains min(share x gap, this).",
+        unit="OOM",
+        assumption="DeepSeek-R1 (Jan 2025, ~4e24 FLOP) came within months of o1 and Grok 3 (~5e26 FLOP), "
+        "about 2 OOM less compute: a bonus of ~1.3-1.5 OOM for distant followers. Was 0.7 as the "
+        "saturation level of b x gap/(gap+b) until 2026-11.",
+        ge=0,
+        le=3,
+        sensitivity=(0.7, 2.0),
     )
     capital_noise_sd: float = param(
         0.1,

@@ -519,14 +519,17 @@ class ComputeRaceModel(mesa.Model):
 
     def _follower_bonus(self) -> None:
         """Following is cheaper than leading: a lab ``gap`` OOM behind this year's leader gains
-        ``b x gap / (gap + b)`` with ``b = follower_bonus_oom x diffusion``: close followers gain
-        little, distant ones up to ``b``, and nobody passes the leader."""
+        ``min(s x gap, b)`` with ``s = follower_bonus_share x diffusion`` and
+        ``b = follower_bonus_oom x diffusion``: it makes up a fixed share of its gap (distillation,
+        papers and open weights show it the way), up to a cap, and nobody passes the leader."""
         top = max(lab.oom for lab in self.labs)
-        b = self.world.follower_bonus_oom * self.world.diffusion
+        w = self.world
+        share = min(w.follower_bonus_share * w.diffusion, 0.95)
+        b = w.follower_bonus_oom * w.diffusion
         for lab in self.labs:
             raw = lab.oom
             gap = top - raw
-            bonus = b * gap / (gap + b) if gap > 0 and b > 0 else 0.0
+            bonus = min(share * gap, b) if gap > 0 and b > 0 else 0.0
             lab.oom = raw + bonus
             lab.d_catchup += bonus - lab.bonus
             lab.bonus = bonus
