@@ -401,6 +401,7 @@ def analyze(
     path: str | Path,
     out: str | Path | None = None,
     prim_rules: list[str] | None = None,
+    prim_density: float = 0.8,
     fan_columns: tuple[str, ...] = ("lag_months", "compute_share"),
 ) -> dict[str, Any]:
     """Write the standard analysis of a sweep into ``out`` (default ``DIR/analysis``).
@@ -452,7 +453,7 @@ def analyze(
                 )
             )
     for rule in prim_rules if prim_rules is not None else info.get("prim", []):
-        res = discover(src, rule)
+        res = discover(src, rule, threshold=prim_density)
         slug = _slug(rule)
         tables[f"prim {rule}"] = res.box
         res.trajectory.to_csv(dest / f"prim-{slug}-trajectory.csv", index=False)

@@ -56,6 +56,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="RULE",
         help="scenario discovery rule such as 'lag_months_china_2030 < 6' (repeatable; default: the spec's [analysis] prim)",
     )
+    a.add_argument(
+        "--prim-density",
+        type=float,
+        default=0.8,
+        metavar="D",
+        help="PRIM picks the box with the largest coverage among those with density >= D (default 0.8;"
+        " see the trajectory CSV/chart to choose another)",
+    )
     a.set_defaults(func=_analyze)
 
 
@@ -97,7 +105,11 @@ def _sweep(args: argparse.Namespace) -> int:
 def _analyze(args: argparse.Namespace) -> int:
     from sim.sweeps.analysis import analyze
 
-    rep = analyze(args.dir, args.out, prim_rules=args.prim)
+    if not 0 < args.prim_density <= 1:
+        from sim.errors import UserError
+
+        raise UserError(f"--prim-density: {args.prim_density} is invalid: must be in (0, 1]")
+    rep = analyze(args.dir, args.out, prim_rules=args.prim, prim_density=args.prim_density)
     s = rep["tables"]["summary"]
     overall = s[s["lever"] == "all"][["outcome", "n", "p05", "p50", "p95"]]
     print(overall.to_string(index=False, float_format=lambda v: f"{v:.4g}"))

@@ -48,7 +48,10 @@ class PrimResult:
             if isinstance(r.values, str) and r.values:
                 parts.append(f"{r.parameter} in {{{r.values}}}")
             elif not np.isnan(r.low) and not np.isnan(r.high):
-                parts.append(f"{r.low:.4g} <= {r.parameter} <= {r.high:.4g}")
+                if r.low == r.high:
+                    parts.append(f"{r.parameter} = {r.low:.4g}")
+                else:
+                    parts.append(f"{r.low:.4g} <= {r.parameter} <= {r.high:.4g}")
             elif not np.isnan(r.low):
                 parts.append(f"{r.parameter} >= {r.low:.4g}")
             else:
