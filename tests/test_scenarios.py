@@ -8,6 +8,7 @@ import tomllib
 import pandas as pd
 import pytest
 from conftest import SCENARIO_DIR, run_cached
+from test_properties import check_invariants
 
 import sim
 from sim.model import records
@@ -68,6 +69,11 @@ def test_scenario_runs_and_fills_every_table(name):
     assert not res.flows.empty
     assert res.manifest["scenario"]["id"] == name
     assert res.manifest["seed"] == 0
+
+
+@pytest.mark.parametrize("name", SCENARIOS)
+def test_invariants_hold_in_shipped_scenario(name):
+    check_invariants(run_cached(name, 0))
 
 
 @pytest.mark.parametrize("name", SCENARIOS)
