@@ -639,14 +639,27 @@ class Reaction(Frozen):
 
     rival: str = Field(description="Nation watched.")
     trigger_lag_months: float = param(
-        6.0, "Respond when the rival's lag falls under this.", unit="months", ge=0
+        6.0,
+        "Respond when the rival's lag falls under this.",
+        unit="months",
+        assumption="A workshop threshold: a rival within half a year reads as parity.",
+        ge=0,
     )
     on_sputnik: bool = Field(True, description="Also respond when a Sputnik moment fires.")
     subsidy_increase_usd: float = param(
-        5e10, "Added yearly public AI subsidy.", unit="USD/yr", ge=0
+        5e10,
+        "Added yearly public AI subsidy.",
+        unit="USD/yr",
+        assumption="Order of the CHIPS Act ($52B, 2022) as a response package.",
+        ge=0,
     )
     enforcement_increase: float = param(
-        0.2, "Added export-control enforcement (if controller).", unit="0-1", ge=0, le=1
+        0.2,
+        "Added export-control enforcement (if controller).",
+        unit="0-1",
+        assumption="A visible tightening, e.g. new BIS enforcement funding after a scandal.",
+        ge=0,
+        le=1,
     )
     close_cloud_loophole: bool = Field(
         True, description="Close the cloud loophole (if controller)."
@@ -671,8 +684,22 @@ class Programme(Frozen):
         source="$100B 'immediately' (facts §5)",
         ge=0,
     )
-    years: int = param(4, "Years over which the total is delivered.", unit="years", ge=1, le=50)
-    start_year: int = param(2025, "First year of the programme.", unit="year", ge=1990, le=2100)
+    years: int = param(
+        4,
+        "Years over which the total is delivered.",
+        unit="years",
+        source="Stargate $500B over 4 years (2025-01-21, facts §5)",
+        ge=1,
+        le=50,
+    )
+    start_year: int = param(
+        2025,
+        "First year of the programme.",
+        unit="year",
+        source="Stargate announced 2025-01-21 (facts §5)",
+        ge=1990,
+        le=2100,
+    )
     buildout_lag_years: int = param(
         1,
         "Delay between commitment and usable compute.",
@@ -749,13 +776,29 @@ class Lab(Frozen):
         "adaptive", description="How the budget is split between compute and efficiency R&D."
     )
     efficiency_share: float = param(
-        0.25, "Initial (or fixed) share of budget on efficiency R&D.", unit="share", ge=0, le=1
+        0.25,
+        "Initial (or fixed) share of budget on efficiency R&D.",
+        unit="share",
+        assumption="Starting R&D share; R&D staff are 29-49% of frontier model cost (Cottier et al. "
+        "2024, facts §5); adaptive labs move from it.",
+        ge=0,
+        le=1,
     )
     efficiency_share_min: float = param(
-        0.05, "Lowest efficiency share an adaptive lab will choose.", unit="share", ge=0, le=1
+        0.05,
+        "Lowest efficiency share an adaptive lab will choose.",
+        unit="share",
+        assumption="Bounds of the adaptive split: every lab keeps a research team.",
+        ge=0,
+        le=1,
     )
     efficiency_share_max: float = param(
-        0.6, "Highest efficiency share an adaptive lab will choose.", unit="share", ge=0, le=1
+        0.6,
+        "Highest efficiency share an adaptive lab will choose.",
+        unit="share",
+        assumption="Bounds of the adaptive split: every lab keeps buying some compute.",
+        ge=0,
+        le=1,
     )
     compute_h100e: float = param(1e4, "Compute stock at the start.", unit="H100e", ge=0)
     origin_mix: dict[str, float] = Field(
@@ -776,11 +819,22 @@ class Lab(Frozen):
     )
     revenue_usd: float = param(0.0, "Revenue in the year before the start.", unit="USD/yr", ge=0)
     reinvest_share: float = param(
-        0.7, "Share of revenue reinvested in AI.", unit="share", ge=0, le=1
+        0.7,
+        "Share of revenue reinvested in AI.",
+        unit="share",
+        assumption="Loss-making labs reinvest most revenue in compute and research (OpenAI/Anthropic "
+        "2024, facts §5 [M]).",
+        ge=0,
+        le=1,
     )
     open_weights: bool = Field(False, description="Releases model weights openly.")
     price_markup: float = param(
-        1.0, "Price relative to cost-based pricing (lever).", unit="x", gt=0, le=10
+        1.0,
+        "Price relative to cost-based pricing (lever).",
+        unit="x",
+        assumption="Lever; 1 = cost-based pricing.",
+        gt=0,
+        le=10,
     )
     rent_abroad: bool = Field(True, description="Willing to rent compute abroad when denied.")
 
@@ -890,7 +944,12 @@ class Vendor(Frozen):
         2.5e4, "Flagship price per chip in the start year.", unit="USD/chip", gt=0
     )
     capacity_chips: float = param(
-        1e6, "Flagship production per year in the start year.", unit="chips/yr", ge=0
+        1e6,
+        "Flagship production per year in the start year (ignored for vendors with a `domestic` "
+        "industry, whose output comes from dies, yield and HBM).",
+        unit="chips/yr",
+        assumption="Placeholder default; every shipped vendor sets its own value with a source.",
+        ge=0,
     )
     capacity_growth: float = param(
         1.65,
