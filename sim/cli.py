@@ -211,19 +211,12 @@ def _load(name: str, overrides: dict[str, str], years_given: bool) -> Any:
 
     try:
         return load_scenario(name, overrides=overrides)
-    except UnicodeDecodeError:
-        raise ScenarioError([f"{name}: not a text (UTF-8) TOML file"]) from None
     except ScenarioError as exc:
         if years_given:  # the horizon overrides came from --years, not from a --set the user typed
             exc.problems = [
                 re.sub(r"^--set: (horizon\.(start|end)_year)", r"--years: \1", line)
                 for line in exc.problems
             ]
-            if any("outside the horizon" in line for line in exc.problems):
-                exc.problems.append(
-                    "--years: the scenario schedules events outside these years; "
-                    "choose years that include them"
-                )
         raise
 
 

@@ -233,10 +233,6 @@ BAD_ARGS = {
         ["run", "baseline", "--years", "2025:2300"],
         ["--years", "horizon.end_year", "2300"],
     ),
-    "years-before-events": (
-        ["run", "baseline", "--years", "2030:2040"],
-        ["outside the horizon", "--years: the scenario schedules events"],
-    ),
     "compare-one": (["compare", "baseline"], ["at least two scenarios"]),
     "compare-twice": (["compare", "baseline", "baseline"], ["given twice"]),
     "validate-unknown": (["validate", "no-such-thing"], ["no-such-thing", "no such scenario"]),
@@ -505,3 +501,17 @@ def test_demo_skips_missing_scenarios(
     assert cli.main(["demo", "--no-charts", "--out", str(tmp_path / "d")]) == 0
     assert "'not-yet-written' is not shipped yet; skipped" in capsys.readouterr().err
     assert (tmp_path / "d" / "baseline" / "years.csv").exists()
+
+
+def test_years_moves_earlier_events_to_the_start(tmp_path: Path) -> None:
+    """--years after a scheduled rule: the rule is in force from the new start year, later events drop."""
+    out = tmp_path / "late"
+    assert (
+        cli.main(["run", "baseline", "--years", "2030:2040", "--out", str(out), "--no-charts"]) == 0
+    )
+    years = pd.read_csv(out / "years.csv")
+    assert years["year"].min() == 2030 and years["year"].max() == 2040
+    first = years.loc[years["year"] == 2030, "events"].iloc[0]
+    assert "H200 licensed" in first  # the baseline's 2026 rule applies in 2030
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert all(2030 <= ev["year"] <= 2040 for ev in manifest["parameters"]["events"])

@@ -93,9 +93,11 @@ def list_scenarios() -> list[ScenarioInfo]:
 
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
-        return tomllib.loads(path.read_text())
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError([f"{path}: not valid TOML: {exc}"]) from None
+    except UnicodeDecodeError:
+        raise ScenarioError([f"{path}: not a text file (not valid UTF-8)"]) from None
     except OSError as exc:
         raise ScenarioError([f"{path}: cannot read: {exc.strerror}"]) from None
 
@@ -199,6 +201,7 @@ def load_scenario(
     prov: dict[str, str] = {}
     raw = _load_raw(path, prov)
     raw.setdefault("id", path.stem)
+    horizon_overridden = False
     for key, value in normalise_overrides(overrides).items():
         if isinstance(value, str):
             value = parse_value(value)
@@ -207,13 +210,50 @@ def load_scenario(
             _set_path(raw, "horizon.start_year", parse_value(a))
             _set_path(raw, "horizon.end_year", parse_value(b))
             prov["horizon.start_year"] = prov["horizon.end_year"] = OVERRIDE_SOURCE
+            horizon_overridden = True
             continue
+        _claim_new_prefixes(raw, key, prov)
         _set_path(raw, key, value)
         prov[key] = OVERRIDE_SOURCE
+        horizon_overridden |= key.startswith("horizon.")
+    if horizon_overridden:
+        _fit_events_to_horizon(raw)
     try:
         return Scenario.model_validate(raw)
     except ValidationError as exc:
         raise ScenarioError(_explain(exc, prov, str(path.resolve()))) from None
+
+
+def _claim_new_prefixes(raw: dict[str, Any], key: str, prov: dict[str, str]) -> None:
+    """Attribute tables an override creates (e.g. ``nations.mars``) to ``--set``, not the file."""
+    node: Any = raw
+    parts = key.split(".")
+    for n, part in enumerate(parts[:-1], start=1):
+        if not isinstance(node, dict) or part not in node:
+            prov[".".join(parts[:n])] = OVERRIDE_SOURCE
+            return
+        node = node[part]
+
+
+def _fit_events_to_horizon(raw: dict[str, Any]) -> None:
+    """After a horizon override, rules dated before the new start are in force from the start year
+    and events after the new end are dropped (scenario files themselves must stay inside)."""
+    horizon = raw.get("horizon") or {}
+    start, end = horizon.get("start_year"), horizon.get("end_year")
+    if not isinstance(start, int) or not isinstance(end, int) or start > end:
+        return  # the schema reports the bad horizon itself
+    kept = []
+    for ev in raw.get("events", []):
+        year = ev.get("year") if isinstance(ev, dict) else None
+        if not isinstance(year, int):
+            kept.append(ev)
+        elif year > end:
+            continue
+        elif year < start:
+            kept.append({**ev, "year": start, "announce_year": None})
+        else:
+            kept.append(ev)
+    raw["events"] = kept
 
 
 def scenario_hash(scenario: Scenario) -> str:
