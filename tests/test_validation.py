@@ -110,3 +110,29 @@ def test_check_param_path(path, value, reason):
         assert err is None
     else:
         assert err is not None and reason in err
+
+
+def test_binary_file_is_named_not_a_traceback(tmp_path):
+    bad = tmp_path / "binary.toml"
+    bad.write_bytes(b"\xff\xfe\x00title = 1")
+    with pytest.raises(sim.ScenarioError) as info:
+        sim.load_scenario(bad)
+    assert info.value.problems == [f"{bad}: not a text file (not valid UTF-8)"]
+
+
+def test_table_created_by_an_override_is_blamed_on_the_override():
+    with pytest.raises(sim.ScenarioError) as info:
+        sim.load_scenario("baseline", overrides={"nations.mars.gdp_usd": 1e12})
+    assert any(line.startswith("--set: nations.mars") for line in info.value.problems)
+    assert not any("baseline.toml" in line for line in info.value.problems)
+
+
+def test_horizon_override_keeps_earlier_rules_and_drops_later_events():
+    scen = sim.load_scenario(
+        "baseline", overrides={"horizon.start_year": 2030, "horizon.end_year": 2040}
+    )
+    assert scen.events and all(
+        ev.year == 2030 for ev in scen.events
+    )  # 2026 rules in force from 2030
+    short = sim.load_scenario("baseline", overrides={"horizon.end_year": 2025})
+    assert all(ev.year <= 2025 for ev in short.events)
