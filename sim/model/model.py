@@ -639,32 +639,18 @@ class ComputeRaceModel(mesa.Model):
         err = check_param_path(self.scenario, path, value)
         if err:
             raise ValueError(f"{path}: {err}")
-        parts = path.split(".")
-        head, rest = parts[0], parts[1:]
-        if head == "world":
-            target: Any = self.world
-        elif head == "controls":
-            target = self.controls
-        else:
-            pool = {
-                "nations": self.nations,
-                "labs": self.lab_by_key,
-                "vendors": self.vendor_by_key,
-            }[head]
-            target, rest = pool[rest[0]], rest[1:]
-        for p in rest[:-1]:
-            target = getattr(target, p)
+        head, target, name = self._owner(path)
         if (
             head == "controls"
-            and rest[-1] in ("tpp_threshold", "link_rule_only")
-            and getattr(target, rest[-1]) != value
+            and name in ("tpp_threshold", "link_rule_only")
+            and getattr(target, name) != value
         ):
             self.controls.threshold_changed_year = self.year
         if isinstance(value, list):
             value = tuple(value)
-        setattr(target, rest[-1], value)
-        if head in ("vendors", "nations", "labs") and len(rest) == 1:
-            self._sync_live(head, target, rest[-1], value)
+        setattr(target, name, value)
+        if head in ("vendors", "nations", "labs") and len(path.split(".")) == 3:
+            self._sync_live(head, target, name, value)
 
     def _sync_live(self, head: str, agent: Any, name: str, value: Any) -> None:
         """Start-year parameters that agents keep as live state: a new value replaces the state,
@@ -685,22 +671,22 @@ class ComputeRaceModel(mesa.Model):
 
     def get_param(self, path: str) -> Any:
         """Read a live parameter by dotted path."""
-        parts = path.split(".")
-        head, rest = parts[0], parts[1:]
+        _, target, name = self._owner(path)
+        return getattr(target, name)
+
+    def _owner(self, path: str) -> tuple[str, Any, str]:
+        """Resolve a dotted path to (section, object holding the parameter, parameter name)."""
+        head, *rest = path.split(".")
         if head == "world":
             target: Any = self.world
         elif head == "controls":
             target = self.controls
         else:
-            pool = {
-                "nations": self.nations,
-                "labs": self.lab_by_key,
-                "vendors": self.vendor_by_key,
-            }[head]
-            target, rest = pool[rest[0]], rest[1:]
-        for p in rest:
+            pool = {"nations": self.nations, "labs": self.lab_by_key, "vendors": self.vendor_by_key}
+            target, rest = pool[head][rest[0]], rest[1:]
+        for p in rest[:-1]:
             target = getattr(target, p)
-        return target
+        return head, target, rest[-1]
 
     def hardware_penalty(self, lab: Lab, base: float) -> float:
         """A hardware training penalty after the lab's efficiency R&D has engineered around it."""
