@@ -112,6 +112,23 @@ def bench_sweep(
     return wall, res.manifest
 
 
+def _spin(n: int) -> int:
+    s = 0
+    for i in range(n):
+        s += i * i % 7
+    return s
+
+
+def bench_ceiling(n: int = 20_000_000) -> float:
+    """Speed-up of 2 processes over 1 on pure-Python busy work: what this machine allows right now."""
+    import multiprocessing
+
+    t1 = timed(lambda: [_spin(n), _spin(n)])[0]
+    with multiprocessing.get_context("fork").Pool(2) as pool:
+        t2 = timed(lambda: pool.map(_spin, [n, n]))[0]
+    return t1 / t2
+
+
 def bench_dask_startup() -> float:
     from distributed import Client, LocalCluster
 
@@ -271,6 +288,13 @@ def main() -> None:
             f" CPU {1000 * LAST_CPU[0] / n:.1f} ms/run = {LAST_CPU[0] / loop_cpu:.2f}x",
         )
         fig["sweep_1_cpu_s"] = LAST_CPU[0]
+        ceiling = bench_ceiling()
+        fig["ceiling_speedup"] = ceiling
+        add(
+            "2-process ceiling (pure-Python busy loop)",
+            f"{ceiling:.2f}x",
+            "the best any 2-worker speed-up can be now",
+        )
         s2, m2 = bench_sweep(n, tmp, 2)
         fig["sweep_2_s"] = s2
         add(
