@@ -318,6 +318,8 @@ def test_sobol_and_morris_sweeps_end_to_end(tmp_path: Path):
     )
     res = run_sweep(f, tmp_path / "sobol", workers=2)
     assert res.runs == 8 * (2 + 2)
+    # Sobol rows share their replication's seed, so model noise is not read as a parameter effect
+    assert res.outcomes()["seed"].nunique() == 1 and res.manifest["seeds"]["common_seeds"]
     s = analysis.sobol_indices(tmp_path / "sobol")
     assert set(s["parameter"]) == {"controls.sme_effect", "world.smuggling_max_share"}
     assert (

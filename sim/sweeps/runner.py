@@ -110,6 +110,7 @@ class ChunkTask:
     outcomes: list[Outcome]
     outcome_schema: pa.Schema
     keep_yearly: bool
+    common_seeds: bool = False  # seed from (0, replication) for every sample
 
 
 @dataclass
@@ -142,7 +143,7 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
     yearly_parts = []
     errors = 0
     for run, point, sample, combo, rep, ov in task.runs:
-        seed = run_seed(task.master_seed, sample, rep)
+        seed = run_seed(task.master_seed, 0 if task.common_seeds else sample, rep)
         for name, v in zip(
             ("run", "point", "sample", "combo", "replication", "seed"),
             (run, point, sample, combo, rep, seed),
@@ -400,7 +401,9 @@ def run_sweep(
         for r in range(c * csize, min(n_runs, (c + 1) * csize)):
             point, sample, combo, rep = design.locate(r)
             runs.append((r, point, sample, combo, rep, design.overrides(sample, combo)))
-        return ChunkTask(c, scen, spec.seed, runs, outcomes, schema, spec.keep_yearly)
+        return ChunkTask(
+            c, scen, spec.seed, runs, outcomes, schema, spec.keep_yearly, spec.common_seeds
+        )
 
     todo = iter([c for c in range(n_chunks) if c not in done])
     delay = float(os.environ.get("SPUTNIK_SWEEP_TEST_DELAY", "0") or 0)  # test hook: slow commits
@@ -510,7 +513,8 @@ def _manifest(
         },
         "seeds": {
             "master": spec.seed,
-            "rule": "SeedSequence(master, spawn_key=(sample, replication)), 63 bits",
+            "rule": "SeedSequence(master, spawn_key=(0 if common_seeds else sample, replication)), 63 bits",
+            "common_seeds": spec.common_seeds,
         },
         "parameters": {
             "uncertainties": [p.to_json() for p in spec.uncertainties],

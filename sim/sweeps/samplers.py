@@ -3,7 +3,9 @@
 Points are numbered ``point = sample * n_combos + combo``: every uncertainty sample is run under
 every lever combination. A run's seed depends only on (master seed, sample, replication), so all
 lever combinations of one sample share random numbers (common random numbers make policy
-comparisons sharper) and no seed depends on worker count, order or backend.
+comparisons sharper) and no seed depends on worker count, order or backend. With
+``common_seeds`` (the default for Sobol and Morris) the sample index is left out: every row of a
+replication shares one seed, so the analysis sees parameter effects rather than seed noise.
 
 Samplers work in the unit hypercube and map each column through the parameter's inverse CDF, so
 SALib's Saltelli and Morris designs keep their structure for the analysis.

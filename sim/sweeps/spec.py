@@ -30,6 +30,7 @@ TOP_KEYS = (
     "seed",
     "replications",
     "keep_yearly",
+    "common_seeds",
     "chunk_size",
     "sampler",
     "uncertainties",
@@ -88,6 +89,7 @@ class SweepSpec:
     levers: tuple[Param, ...]
     outcomes: tuple[str, ...]
     prim: tuple[str, ...] = ()
+    common_seeds: bool = False
     description: str = ""
     base_hash: str = ""
     horizon: tuple[int, int] = (0, 0)
@@ -110,6 +112,7 @@ class SweepSpec:
             "n": self.n,
             "levels": self.levels,
             "second_order": self.second_order,
+            "common_seeds": self.common_seeds,
             "uncertainties": [p.to_json() for p in self.uncertainties],
             "levers": [p.to_json() for p in self.levers],
             "outcomes": list(self.outcomes),
@@ -199,6 +202,10 @@ def parse_spec(
     if replications < 1:
         err("replications", f"{replications} is invalid: must be >= 1")
     keep_yearly = get("keep_yearly", bool, False)
+    # Sobol and Morris compare rows of the design: with one seed per row the model's noise is read
+    # as parameter effects (total indices summing far above 1), so by default every row of a
+    # replication shares its seed (common random numbers); replications still differ.
+    common_seeds = get("common_seeds", bool, None)
     chunk_size = get("chunk_size", int, None)
     if chunk_size is not None and chunk_size < 1:
         err("chunk_size", f"{chunk_size} is invalid: must be >= 1")
@@ -231,6 +238,8 @@ def parse_spec(
         levels = 3
     if method == "morris" and levels % 2:
         err("sampler.levels", f"{levels} is invalid: Morris needs an even number of levels")
+    if common_seeds is None:
+        common_seeds = method in ("sobol", "morris")
     second_order = sampler.get("second_order", False)
     if not isinstance(second_order, bool):
         err("sampler.second_order", f"{second_order!r} is invalid: expected true or false")
@@ -330,6 +339,7 @@ def parse_spec(
         n=n,
         levels=levels,
         second_order=second_order,
+        common_seeds=common_seeds,
         uncertainties=unc,
         levers=lev,
         outcomes=tuple(out_names),
