@@ -39,7 +39,7 @@ def test_all_section7_scenarios_ship():
 @pytest.mark.parametrize("name", SCENARIOS)
 def test_scenario_file_is_documented(name):
     raw = tomllib.loads((SCENARIO_DIR / f"{name}.toml").read_text())
-    assert raw.get("format_version", 1) == 1  # defaults to 1; shipped files should state it
+    assert raw.get("format_version") == 1, "shipped files state the format version"
     assert raw.get("title")
     desc = " ".join(raw.get("description", "").split())
     assert desc.count(". ") >= 1 and desc[-1] in ".?!", "a workshop needs sentences to read aloud"
