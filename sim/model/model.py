@@ -431,7 +431,8 @@ class ComputeRaceModel(mesa.Model):
         for (vkey, buyer, channel), (h, chips, rev, spend) in flows.items():
             self.flow_rows.append((self.year, vkey, buyer, channel, h, chips, rev, spend))
         for lab in self.labs:
-            lab.cash = lab.budget - lab.efficiency_spend - lab.compute_spend
+            # max(): rounding can leave a few 1e-8 dollars below zero when everything was spent
+            lab.cash = max(0.0, lab.budget - lab.efficiency_spend - lab.compute_spend)
             if lab.compute_budget > 0:
                 lab.fill_rate = lab.compute_spend / lab.compute_budget
 
