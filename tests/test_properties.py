@@ -107,7 +107,7 @@ def check_invariants(res: sim.Result) -> None:
     lhs = labs.cash_start_usd + labs.inflow_usd - labs.compute_spend_usd - labs.efficiency_spend_usd
     np.testing.assert_allclose(lhs, labs.cash_usd, rtol=1e-9, atol=1.0)
     np.testing.assert_allclose(labs.cash_start_usd + labs.inflow_usd, labs.budget_usd, rtol=1e-9)
-    assert (labs.cash_usd >= -1.0).all()
+    assert (labs.cash_usd >= 0).all()
     spend = flows.groupby(["year", "buyer"]).spend_usd.sum()
     lab_spend = labs.groupby(["year", "nation"]).compute_spend_usd.sum()
     np.testing.assert_allclose(
