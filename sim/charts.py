@@ -11,11 +11,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import matplotlib
+from sim.plotting import pyplot
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
+plt = pyplot()
 import pandas as pd  # noqa: E402
 from matplotlib.ticker import FuncFormatter, MaxNLocator, MultipleLocator  # noqa: E402
 

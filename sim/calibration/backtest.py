@@ -281,10 +281,9 @@ NATION_COLOURS = {
 
 def plot(bt: Backtest, path: Path) -> None:
     """Two panels: largest runs (Epoch points over model lines) and cumulative shipments."""
-    import matplotlib
+    from sim.plotting import pyplot
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 5))
     largest = bt.result.nations.pivot(index="year", columns="nation", values="largest_run_flop")

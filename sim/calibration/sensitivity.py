@@ -140,10 +140,9 @@ def format_table(s: Sensitivity, top: int = 10) -> str:
 
 def write_outputs(s: Sensitivity, out: Path, top: int = 15) -> list[Path]:
     """Write ``sensitivity.csv`` and ``tornado.png`` (one panel per metric and year)."""
-    import matplotlib
+    from sim.plotting import pyplot
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

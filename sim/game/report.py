@@ -161,10 +161,9 @@ def prediction_scores(game: Game) -> list[dict[str, Any]]:
 
 
 def _charts(game: Game, cf: Game, out: Path) -> list[tuple[str, str]]:
-    import matplotlib
+    from sim.plotting import pyplot
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     g = game.tables()["nations"]
     c = cf.tables()["nations"]

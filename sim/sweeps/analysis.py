@@ -320,10 +320,9 @@ def discover(path: str | Path, rule: str, **kwargs: Any):  # -> PrimResult
 
 
 def _pyplot():
-    import matplotlib
+    from sim.plotting import pyplot
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     return plt
 
