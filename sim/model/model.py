@@ -104,6 +104,11 @@ class ComputeRaceModel(mesa.Model):
         self.lab_by_key = {lab.key: lab for lab in self.labs}
         self.vendors: list[ChipVendor] = [ChipVendor(self, k, c) for k, c in scen.vendors.items()]
         self.vendor_by_key = {v.key: v for v in self.vendors}
+        # Mesa 3.3's class-level id counter (Agent._ids) holds every model ever built, ~200 KB per
+        # run; no agent is created after this point, so release this model's entry.
+        ids = getattr(mesa.Agent, "_ids", None)
+        if isinstance(ids, dict):
+            ids.pop(self, None)
         world_stock = sum(lab.compute_h100e for lab in scen.labs.values()) or 1.0
         home_share = {
             n: sum(lab.compute_h100e for lab in scen.labs.values() if lab.nation == n) / world_stock

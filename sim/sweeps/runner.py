@@ -161,7 +161,6 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
             status, error = "error", f"{type(exc).__name__}: {exc}"[:ERROR_CHARS]
             errors += 1
             result = None
-        _release_finished_models()
         cols["status"].append(status)
         cols["error"].append(error)
         for o, v in zip(task.outcomes, values, strict=True):
@@ -171,24 +170,6 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
     table = pa.table(cols, schema=schema)
     yearly = _yearly_table(yearly_parts) if task.keep_yearly else None
     return ChunkResult(task.chunk, table, yearly, time.perf_counter() - t0, errors)
-
-
-def _release_finished_models() -> None:
-    """Work around a Mesa 3.3 leak: ``mesa.Agent._ids`` (a class-level dict keyed by model) keeps
-    every model ever built alive, about 200 KB per run, so a 100,000-run sweep would exhaust memory.
-    Only models that have finished (``running`` is False) are released; live ones keep their ids.
-    """
-    from mesa.agent import Agent
-
-    ids = getattr(Agent, "_ids", None)
-    if not isinstance(ids, dict):
-        return
-    try:
-        done = [m for m in list(ids) if getattr(m, "running", True) is False]
-    except RuntimeError:  # another thread (threaded Dask worker) added a model meanwhile
-        return
-    for m in done:
-        ids.pop(m, None)
 
 
 def _yearly_table(parts: list[tuple[int, Any]]) -> pa.Table:
