@@ -142,6 +142,7 @@ def test_a_mid_horizon_tightening_shifts_spending_toward_efficiency():
             "controls.variants_allowed": False,
             "controls.licence.enabled": False,
             "controls.enforcement": 0.9,
+            "controls.cloud_loophole_open": False,
         },
     }
     raw = sim.load_scenario("baseline").model_dump()
