@@ -1,7 +1,7 @@
 """Golden baseline: key numbers of ``baseline`` seed 0 must not drift.
 
 If a change is meant to alter results, run ``.venv/bin/python tests/update_golden.py`` and add a
-``[results]`` line to ``docs/changes-model.md``. If it is not meant to, this test caught a bug.
+``[results]`` line to ``CHANGELOG.md``. If it is not meant to, this test caught a bug.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Regenerate the golden numbers of the regression test (Covasim-style baseline).
 
 Run this on purpose, after a change that is meant to alter model results, and add a ``[results]``
-line to ``docs/changes-model.md`` saying what changed and why::
+line to ``CHANGELOG.md`` saying what changed and why::
 
     .venv/bin/python tests/update_golden.py
 """
