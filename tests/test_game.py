@@ -422,3 +422,21 @@ def test_role_file_narrows_and_removes_levers():
     setup.role_file = {"usa": {"levers": {"warp_drive": {"lo": 0}}}}
     with pytest.raises(UserError, match="not a lever of usa"):
         Game(setup)
+
+
+@pytest.mark.parametrize("chosen, expected", [(0.95, 0.95), (0.3, 0.8)])
+def test_an_at_least_card_never_loosens_a_tougher_move(chosen, expected):
+    """The smuggling-scandal card raises enforcement to 0.8 but keeps a tougher value set this round."""
+    game = Game(make_setup(humans=["usa"], rounds=2))
+    game.submit("usa", {"enforcement": chosen})
+    game.play_card("smuggling-scandal")
+    game.resolve()
+    assert game.model.get_param("controls.enforcement") == pytest.approx(expected)
+    assert any(f["card"] == "smuggling-scandal" for f in game.log[0]["fired"])
+
+
+def test_a_card_bound_must_be_a_number():
+    scen = sim.load_scenario("baseline")
+    bad = [{"id": "x", "title": "X", "at_least": {"controls.enforcement": "high"}}]
+    with pytest.raises(UserError, match=r"at_least.controls.enforcement: needs a number"):
+        build_deck(scen, bad)

@@ -10,6 +10,10 @@ A deck is a TOML file of ``[[cards]]``::
     set = { "world.taiwan_shock" = 0.4 }    # model parameter paths and values
     duration_years = 1                      # optional: restore the previous values afterwards
 
+``at_least`` / ``at_most`` tables (instead of, or beside, ``set``) move a number only in one
+direction: ``at_least = { "controls.enforcement" = 0.8 }`` raises enforcement to 0.8 but never
+lowers a tougher value a team has just chosen.
+
 Every card can also be played by hand by the facilitator. A card fires at most once per game.
 A card whose parameters do not exist in a scenario (``nations.usa.programme`` without a Stargate
 programme) is kept in the deck but marked not applicable, with the reason.
@@ -44,6 +48,13 @@ class Card:
     duration_years: int = 0
     unavailable: str = ""  # why this card cannot fire in the current scenario
     raw: dict[str, Any] = field(default_factory=dict)
+    at_least: dict[str, float] = field(default_factory=dict)
+    at_most: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def paths(self) -> list[str]:
+        """Every parameter the card touches."""
+        return [*self.set, *self.at_least, *self.at_most]
 
     def describe_trigger(self) -> str:
         """The trigger in words."""
@@ -95,8 +106,16 @@ def build_deck(
     for i, c in enumerate(raw_cards):
         at = f"{where}: cards[{i}]"
         cid = c.get("id")
-        if not cid or not c.get("title") or not isinstance(c.get("set"), dict):
-            problems.append(f"{at}: a card needs id, title and a 'set' table")
+        tables = {k: c.get(k, {}) for k in ("set", "at_least", "at_most")}
+        if (
+            not cid
+            or not c.get("title")
+            or not all(isinstance(t, dict) for t in tables.values())
+            or not any(k in c for k in tables)  # an empty table is a news-only card
+        ):
+            problems.append(
+                f"{at}: a card needs id, title and a 'set', 'at_least' or 'at_most' table"
+            )
             continue
         if cid in deck:
             problems.append(f"{at}: duplicate card id '{cid}'")
@@ -113,19 +132,23 @@ def build_deck(
                 problems.append(f"{at} ({cid}): trigger: {exc}")
                 continue
         unavailable = ""
-        for path, val in c["set"].items():
-            err = check_param_path(scenario, path, val)
-            if err and ("is not defined" in err or "unknown" in err):
-                unavailable = f"{path}: {err}"
-                break
-            if err:
-                problems.append(f"{at} ({cid}): set.{path}: {err}")
-            unavailable = unavailable or (_reachable(scenario, path) or "")
+        for table, values in tables.items():
+            for path, val in values.items():
+                if table != "set" and (isinstance(val, bool) or not isinstance(val, (int, float))):
+                    problems.append(f"{at} ({cid}): {table}.{path}: needs a number, got {val!r}")
+                    continue
+                err = check_param_path(scenario, path, val)
+                if err and ("is not defined" in err or "unknown" in err):
+                    unavailable = unavailable or f"{path}: {err}"
+                    continue
+                if err:
+                    problems.append(f"{at} ({cid}): {table}.{path}: {err}")
+                unavailable = unavailable or (_reachable(scenario, path) or "")
         deck[cid] = Card(
             cid,
             str(c["title"]),
             " ".join(str(c.get("text", "")).split()),
-            dict(c["set"]),
+            dict(tables["set"]),
             kind,
             year,
             cond,
@@ -133,6 +156,8 @@ def build_deck(
             int(c.get("duration_years", 0)),
             unavailable,
             dict(c),
+            dict(tables["at_least"]),
+            dict(tables["at_most"]),
         )
     if problems:
         raise UserError(problems)

@@ -364,12 +364,26 @@ class Game:
         self.injected.append(ev)
 
     def _fire(self, card: Card, year: int, how: str, fired: list[dict[str, Any]]) -> None:
-        prev = {p: self.model.get_param(p) for p in card.set}
-        self._inject(year, f"Card: {card.title}", card.text, dict(card.set))
+        values = dict(card.set)
+        for path, floor in card.at_least.items():
+            values[path] = max(self._value_in(path, year), floor)
+        for path, ceiling in card.at_most.items():
+            values[path] = min(self._value_in(path, year), ceiling)
+        prev = {p: self.model.get_param(p) for p in values}
+        self._inject(year, f"Card: {card.title}", card.text, values)
         self.fired.add(card.id)
         fired.append({"year": year, "card": card.id, "title": card.title, "how": how})
         if card.duration_years > 0:
             self._restores.append((year + card.duration_years, card.id, prev))
+
+    def _value_in(self, path: str, year: int) -> Any:
+        """The value ``path`` will have in ``year`` after the events already queued for that year
+        (moves, earlier cards, scenario events), which apply in list order before the step."""
+        value = self.model.get_param(path)
+        for ev in self.model.events:
+            if ev.year == year and path in ev.set:
+                value = ev.set[path]
+        return value
 
     def _apply(self, rec: dict[str, Any]) -> dict[str, Any]:
         """Apply a round's inputs to the model and step it; fill in the derived fields of ``rec``."""
