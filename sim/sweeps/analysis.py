@@ -193,13 +193,15 @@ def sobol_from(
     )
 
 
-def sobol_indices(path: str | Path) -> pd.DataFrame:
-    """First-order and total Sobol indices per lever combination, outcome and uncertainty.
+def _indices_per_outcome(
+    path: str | Path, method: str, analyse, columns: list[str]
+) -> pd.DataFrame:
+    """Run ``analyse(Y, info, unc) -> DataFrame`` for every lever combination and outcome.
 
     Outcomes with missing values (failed runs, or "never happened") are skipped; their names are
     listed in ``df.attrs["skipped"]``.
     """
-    info, unc, outs, groups = _per_sample(path, "sobol")
+    info, unc, outs, groups = _per_sample(path, method)
     frames, skipped = [], []
     for label, mean in groups:
         for o in outs:
@@ -207,71 +209,65 @@ def sobol_indices(path: str | Path) -> pd.DataFrame:
             if np.isnan(Y).any():
                 skipped.append(f"{o} ({label}): {int(np.isnan(Y).sum())} samples without a value")
                 continue
-            f = sobol_from(Y, unc, info["second_order"], info["seed"])
+            f = analyse(Y, info, unc)
             f.insert(0, "outcome", o)
             f.insert(0, "levers", label)
             frames.append(f)
     out = (
         pd.concat(frames, ignore_index=True)
         if frames
-        else pd.DataFrame(
-            columns=["levers", "outcome", "parameter", "S1", "S1_conf", "ST", "ST_conf"]
-        )
+        else pd.DataFrame(columns=["levers", "outcome", "parameter", *columns])
     )
     out.attrs["skipped"] = skipped
     return out
+
+
+def sobol_indices(path: str | Path) -> pd.DataFrame:
+    """First-order and total Sobol indices per lever combination, outcome and uncertainty.
+
+    Outcomes with missing values are skipped and listed in ``df.attrs["skipped"]``.
+    """
+    return _indices_per_outcome(
+        path,
+        "sobol",
+        lambda Y, info, unc: sobol_from(Y, unc, info["second_order"], info["seed"]),
+        ["S1", "S1_conf", "ST", "ST_conf"],
+    )
 
 
 def morris_indices(path: str | Path) -> pd.DataFrame:
     """Morris elementary effects (mu, mu_star, sigma) per lever combination, outcome, uncertainty.
 
     Effects are per full parameter range (inputs are the unit-scaled design), so mu_star ranks
-    parameters on a common scale.
+    parameters on a common scale. Outcomes with missing values are skipped (``df.attrs["skipped"]``).
     """
     from SALib.analyze import morris
 
-    info, unc, outs, groups = _per_sample(path, "morris")
-    X = pd.read_parquet(_dir(path) / "design.parquet")[unc].to_numpy()
-    problem = {"num_vars": len(unc), "names": unc, "bounds": [[0.0, 1.0]] * len(unc)}
-    frames, skipped = [], []
-    for label, mean in groups:
-        for o in outs:
-            Y = mean[o].to_numpy()
-            if np.isnan(Y).any():
-                skipped.append(f"{o} ({label}): {int(np.isnan(Y).sum())} samples without a value")
-                continue
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)
-                r = morris.analyze(
-                    problem,
-                    X,
-                    Y,
-                    num_levels=info["levels"],
-                    seed=info["seed"],
-                    print_to_console=False,
-                )
-            frames.append(
-                pd.DataFrame(
-                    {
-                        "levers": label,
-                        "outcome": o,
-                        "parameter": unc,
-                        "mu": np.asarray(r["mu"]),
-                        "mu_star": np.asarray(r["mu_star"]),
-                        "sigma": np.asarray(r["sigma"]),
-                        "mu_star_conf": np.asarray(r["mu_star_conf"]),
-                    }
-                )
+    X = pd.read_parquet(_dir(path) / "design.parquet")
+
+    def analyse(Y: np.ndarray, info: dict, unc: list[str]) -> pd.DataFrame:
+        problem = {"num_vars": len(unc), "names": unc, "bounds": [[0.0, 1.0]] * len(unc)}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            r = morris.analyze(
+                problem,
+                X[unc].to_numpy(),
+                Y,
+                num_levels=info["levels"],
+                seed=info["seed"],
+                print_to_console=False,
             )
-    out = (
-        pd.concat(frames, ignore_index=True)
-        if frames
-        else pd.DataFrame(
-            columns=["levers", "outcome", "parameter", "mu", "mu_star", "sigma", "mu_star_conf"]
+        return pd.DataFrame(
+            {
+                "parameter": unc,
+                "mu": np.asarray(r["mu"]),
+                "mu_star": np.asarray(r["mu_star"]),
+                "sigma": np.asarray(r["sigma"]),
+                "mu_star_conf": np.asarray(r["mu_star_conf"]),
+            }
         )
-    )
-    out.attrs["skipped"] = skipped
-    return out
+
+    return _indices_per_outcome(path, "morris", analyse, ["mu", "mu_star", "sigma", "mu_star_conf"])
 
 
 # --- scenario discovery --------------------------------------------------------------------
