@@ -136,3 +136,19 @@ def test_horizon_override_keeps_earlier_rules_and_drops_later_events():
     )  # 2026 rules in force from 2030
     short = sim.load_scenario("baseline", overrides={"horizon.end_year": 2025})
     assert all(ev.year <= 2025 for ev in short.events)
+
+
+def test_one_override_path_for_a_loaded_scenario_and_a_name():
+    """Overrides on a Scenario object go through the loader's path (horizon fitting included)."""
+    from sim.model.model import ComputeRaceModel
+
+    by_object = ComputeRaceModel(sim.load_scenario("baseline"), **{"horizon.start_year": 2030})
+    by_name = ComputeRaceModel("baseline", **{"horizon.start_year": 2030})
+    assert by_object.scenario == by_name.scenario
+    assert by_object.start_year == 2030
+    assert all(ev.year >= 2030 for ev in by_object.events)
+
+
+def test_override_into_a_scalar_is_a_clear_error():
+    with pytest.raises(sim.ScenarioError, match=r"--set: controls\.enforcement"):
+        sim.load_scenario("baseline", overrides={"controls.enforcement.x": 1})

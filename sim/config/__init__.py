@@ -8,7 +8,8 @@ from sim.config.loader import (
     parse_value,
     scenario_hash,
 )
-from sim.config.schema import FORMAT_VERSION, ORIGINS, Scenario, check_param_path
+from sim.config.paths import check_param_path
+from sim.config.schema import FORMAT_VERSION, ORIGINS, Scenario
 
 __all__ = [
     "FORMAT_VERSION",

@@ -7,7 +7,6 @@ file, the key path and the reason, with a "did you mean" for misspelt keys.
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 import os
@@ -21,6 +20,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from sim.config.paths import did_you_mean, set_path
 from sim.config.schema import Scenario
 
 SCENARIO_DIR_ENV = "SPUTNIK_SCENARIOS"
@@ -59,8 +59,7 @@ def resolve_path(name_or_path: str | os.PathLike[str]) -> Path:
         if cand.exists():
             return cand
     known = [s.id for s in list_scenarios()]
-    m = difflib.get_close_matches(str(name_or_path), known, n=1)
-    hint = f" (did you mean '{m[0]}'?)" if m else f" (known: {', '.join(known)})"
+    hint = did_you_mean(str(name_or_path), known, fallback="known")
     raise ScenarioError([f"{name_or_path}: no such scenario{hint}"])
 
 
@@ -173,15 +172,7 @@ def parse_value(text: str) -> Any:
 
 
 def _set_path(d: dict[str, Any], path: str, value: Any) -> None:
-    node = d
-    parts = path.split(".")
-    for p in parts[:-1]:
-        nxt = node.get(p)
-        if not isinstance(nxt, dict):
-            nxt = {} if nxt is None else nxt
-            node[p] = nxt
-        node = nxt
-    node[parts[-1]] = value
+    set_path(d, path, value)
 
 
 def normalise_overrides(overrides: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -195,12 +186,36 @@ def load_scenario(
     """Load, merge and validate a scenario; raise :class:`ScenarioError` with one line per problem.
 
     ``overrides`` maps dotted key paths (``"controls.enforcement"``) to values; string values are
-    parsed as TOML literals so CLI ``--set`` text works unchanged.
+    parsed as TOML literals so CLI ``--set`` text works unchanged. They go through the same code
+    as :func:`apply_overrides`.
     """
     path = resolve_path(name_or_path)
     prov: dict[str, str] = {}
     raw = _load_raw(path, prov)
     raw.setdefault("id", path.stem)
+    return _validate_with_overrides(raw, overrides, prov, str(path.resolve()))
+
+
+def apply_overrides(scenario: Scenario, overrides: Mapping[str, Any] | None) -> Scenario:
+    """A new validated scenario: ``scenario`` with dotted-path ``overrides`` applied.
+
+    This is the one override path of the project: the CLI (``--set``), the model
+    (``ComputeRaceModel(scen, overrides=...)``), sweeps, the game and ``mesa.batch_run`` all come
+    here (:func:`load_scenario` shares the code). ``horizon.years = "A:B"`` and horizon overrides
+    refit events to the new horizon. Raises :class:`ScenarioError` naming ``--set`` for bad values.
+    """
+    if not overrides:
+        return scenario
+    raw = scenario.model_dump(mode="json")
+    return _validate_with_overrides(raw, overrides, {}, scenario.id)
+
+
+def _validate_with_overrides(
+    raw: dict[str, Any],
+    overrides: Mapping[str, Any] | None,
+    prov: dict[str, str],
+    source: str,
+) -> Scenario:
     horizon_overridden = False
     for key, value in normalise_overrides(overrides).items():
         if isinstance(value, str):
@@ -221,7 +236,7 @@ def load_scenario(
     try:
         return Scenario.model_validate(raw)
     except ValidationError as exc:
-        raise ScenarioError(_explain(exc, prov, str(path.resolve()))) from None
+        raise ScenarioError(_explain(exc, prov, source)) from None
 
 
 def _claim_new_prefixes(raw: dict[str, Any], key: str, prov: dict[str, str]) -> None:
@@ -333,8 +348,7 @@ def _explain(exc: ValidationError, prov: dict[str, str], default_file: str) -> l
             continue
         if kind == "extra_forbidden":
             allowed = _fields_at(loc[:-1])
-            m = difflib.get_close_matches(str(loc[-1]), allowed, n=1, cutoff=0.5)
-            reason = "unknown key" + (f" (did you mean '{m[0]}'?)" if m else "")
+            reason = "unknown key" + did_you_mean(str(loc[-1]), allowed, cutoff=0.5)
         elif kind == "missing":
             reason = "required key is missing"
         else:

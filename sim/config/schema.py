@@ -1088,91 +1088,13 @@ class Scenario(Frozen):
 
 
 def _hint(word: str, choices: set[str]) -> str:
-    import difflib
+    from sim.config.paths import did_you_mean
 
-    match = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.6)
-    return (
-        f" (did you mean '{match[0]}'?)" if match else f" (defined: {', '.join(sorted(choices))})"
-    )
-
-
-SETTABLE_SECTIONS = {
-    "world": World,
-    "controls": Controls,
-    "nations": Nation,
-    "labs": Lab,
-    "vendors": Vendor,
-}
+    return did_you_mean(word, choices, cutoff=0.6, fallback="defined")
 
 
 def check_param_path(scenario: Scenario, path: str, value: Any) -> str | None:
-    """Return why ``path = value`` cannot be set on a live model, or None if it can.
+    """Why ``path = value`` cannot be set on a live model (see :func:`sim.config.paths.check_param_path`)."""
+    from sim.config.paths import check_param_path as check
 
-    Paths: ``world.X``, ``controls.X``, ``controls.licence.X``, ``nations.ID.X``, ``labs.ID.X``,
-    ``vendors.ID.X``. The value is validated against the field's type and bounds.
-    """
-    import difflib
-
-    parts = path.split(".")
-    head = parts[0]
-    if head not in SETTABLE_SECTIONS:
-        m = difflib.get_close_matches(head, list(SETTABLE_SECTIONS), n=1)
-        return f"unknown section '{head}'" + (
-            f" (did you mean '{m[0]}'?)" if m else f" (use one of {', '.join(SETTABLE_SECTIONS)})"
-        )
-    cls: type[BaseModel] = SETTABLE_SECTIONS[head]
-    rest = parts[1:]
-    if head in ("nations", "labs", "vendors"):
-        if not rest:
-            return "needs an id and a parameter, e.g. labs.deepseek.open_weights"
-        ids = set(getattr(scenario, head))
-        if rest[0] not in ids:
-            return f"{head[:-1]} '{rest[0]}' is not defined{_hint(rest[0], ids)}"
-        rest = rest[1:]
-    while len(rest) > 1:
-        # descend into nested sections: controls.licence.X, vendors.ID.domestic.X, nations.ID.programme.X
-        sub = cls.model_fields.get(rest[0])
-        inner = _nested_model(sub.annotation) if sub else None
-        if inner is None:
-            return f"'{rest[0]}' has no sub-parameters" if sub else f"unknown parameter '{rest[0]}'"
-        cls, rest = inner, rest[1:]
-    if len(rest) != 1:
-        return "expected one parameter name after the section"
-    name = rest[0]
-    if name not in cls.model_fields:
-        m = difflib.get_close_matches(name, list(cls.model_fields), n=1)
-        return f"unknown parameter '{name}'" + (f" (did you mean '{m[0]}'?)" if m else "")
-    from pydantic import TypeAdapter, ValidationError
-
-    field = cls.model_fields[name]
-    try:
-        TypeAdapter(field.annotation).validate_python(value)
-    except ValidationError as exc:
-        return exc.errors()[0]["msg"]
-    for meta in field.metadata:
-        for attr, op in (("ge", ">="), ("le", "<="), ("gt", ">"), ("lt", "<")):
-            bound = getattr(meta, attr, None)
-            if (
-                bound is not None
-                and isinstance(value, (int, float))
-                and not isinstance(value, bool)
-            ):
-                ok = {
-                    ">=": value >= bound,
-                    "<=": value <= bound,
-                    ">": value > bound,
-                    "<": value < bound,
-                }[op]
-                if not ok:
-                    return f"{value} is out of range (must be {op} {bound})"
-    return None
-
-
-def _nested_model(ann: Any) -> type[BaseModel] | None:
-    import types
-    import typing
-
-    if typing.get_origin(ann) in (typing.Union, types.UnionType):
-        args = [a for a in typing.get_args(ann) if a is not type(None)]
-        ann = args[0] if len(args) == 1 else None
-    return ann if isinstance(ann, type) and issubclass(ann, BaseModel) else None
+    return check(scenario, path, value)

@@ -26,7 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sim.config.schema import Scenario, check_param_path
+from sim.config.paths import check_param_path
+from sim.config.schema import Scenario
 from sim.errors import UserError
 from sim.game.metrics import parse_condition
 

@@ -14,7 +14,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from sim.config.schema import Scenario, check_param_path
+from sim.config.paths import check_param_path
+from sim.config.schema import Scenario
 
 SUFFIXES = {"k": 1e3, "m": 1e6, "b": 1e9, "bn": 1e9, "t": 1e12}
 TRUE_WORDS = {"y", "yes", "true", "on", "1", "open", "t"}

@@ -21,7 +21,7 @@ import operator
 import re
 from typing import TYPE_CHECKING, Any
 
-from sim.config.schema import SETTABLE_SECTIONS
+from sim.config.paths import SETTABLE_SECTIONS
 from sim.model.records import LAB_COLUMNS, NATION_COLUMNS
 
 if TYPE_CHECKING:

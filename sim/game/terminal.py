@@ -36,7 +36,7 @@ def _ask(prompt: str) -> str:
 
 def _lever_value(game: Game, role: str, lv: Lever, cur: Any, ask: Callable[[str], str]) -> Any:
     """Prompt for one lever until the answer is valid; Enter keeps ``cur``."""
-    from sim.config.schema import check_param_path
+    from sim.config.paths import check_param_path
 
     print(f"  {lv.name}: {lv.explain}")
     while True:

@@ -12,8 +12,9 @@ from typing import Any
 
 import mesa
 
-from sim.config.loader import load_scenario, normalise_overrides
-from sim.config.schema import ORIGINS, Scenario, check_param_path
+from sim.config.loader import apply_overrides, load_scenario
+from sim.config.paths import check_param_path
+from sim.config.schema import ORIGINS, Scenario
 from sim.model import records
 from sim.model.agents import DOMESTIC, FULL, VARIANT, ChipVendor, Lab, Nation, namespace
 from sim.model.algorithms import (
@@ -47,29 +48,8 @@ PCLASS_OF_CHANNEL = {
 
 def resolve_scenario(scenario: str | Scenario, overrides: dict[str, Any] | None = None) -> Scenario:
     """A frozen scenario from a name, path or Scenario, with overrides applied and validated."""
-    overrides = normalise_overrides(overrides)
     if isinstance(scenario, Scenario):
-        if not overrides:
-            return scenario
-        from pydantic import ValidationError
-
-        from sim.config.loader import (
-            OVERRIDE_SOURCE,
-            ScenarioError,
-            _explain,
-            _set_path,
-            parse_value,
-        )
-
-        raw = scenario.model_dump(mode="json")
-        for k, v in overrides.items():
-            _set_path(raw, k, parse_value(v) if isinstance(v, str) else v)
-        try:
-            return Scenario.model_validate(raw)
-        except ValidationError as exc:
-            raise ScenarioError(
-                _explain(exc, dict.fromkeys(overrides, OVERRIDE_SOURCE), scenario.id)
-            ) from None
+        return apply_overrides(scenario, overrides)
     return load_scenario(scenario, overrides)
 
 

@@ -352,15 +352,9 @@ def parse_spec(
 
 def _field_info(scen: Any, path: str) -> Any:
     """The pydantic FieldInfo behind a settable path (after check_param_path accepted it)."""
-    from sim.config.schema import SETTABLE_SECTIONS, _nested_model
+    from sim.config.paths import resolve_field
 
-    parts = path.split(".")
-    cls = SETTABLE_SECTIONS[parts[0]]
-    rest = parts[2:] if parts[0] in ("nations", "labs", "vendors") else parts[1:]
-    while len(rest) > 1:
-        cls = _nested_model(cls.model_fields[rest[0]].annotation)
-        rest = rest[1:]
-    return cls.model_fields[rest[0]]
+    return resolve_field(scen, path)[0]
 
 
 def _parse_param(
