@@ -26,12 +26,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sim.config.loader import shipped_dir
 from sim.config.paths import check_param_path
 from sim.config.schema import Scenario
 from sim.errors import UserError
 from sim.game.metrics import parse_condition
 
-DEFAULT_DECK = Path(__file__).resolve().parents[2] / "scenarios" / "games" / "deck.toml"
+DEFAULT_DECK = shipped_dir() / "games" / "deck.toml"
 
 
 @dataclass(frozen=True)

@@ -17,11 +17,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from sim.config.loader import shipped_dir
 from sim.config.schema import Scenario
 from sim.errors import UserError
 from sim.game.levers import Lever, default_levers
 
-GAMES_DIR = Path(__file__).resolve().parents[2] / "scenarios" / "games"
+GAMES_DIR = shipped_dir() / "games"
 DEFAULT_ROLE_FILE = GAMES_DIR / "roles.toml"
 
 
