@@ -494,15 +494,6 @@ def test_demo_runs_the_headline_comparison(
     assert (out / "compare.csv").exists()
 
 
-def test_demo_skips_missing_scenarios(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    monkeypatch.setattr(cli, "DEMO_SCENARIOS", ("baseline", "not-yet-written"))
-    assert cli.main(["demo", "--no-charts", "--out", str(tmp_path / "d")]) == 0
-    assert "'not-yet-written' is not shipped yet; skipped" in capsys.readouterr().err
-    assert (tmp_path / "d" / "baseline" / "years.csv").exists()
-
-
 def test_years_moves_earlier_events_to_the_start(tmp_path: Path) -> None:
     """--years after a scheduled rule: the rule is in force from the new start year, later events drop."""
     out = tmp_path / "late"

@@ -134,7 +134,7 @@ def test_dask_equals_serial(reference: Path, spec_file: Path, tmp_path: Path):
         processes=False,
         protocol="tcp://",
         host="127.0.0.1",
-        dashboard_address=None,
+        dashboard_address=":0",
     ) as cluster:
         assert cluster.scheduler_address.startswith("tcp://127.0.0.1")
         res = run_sweep(
