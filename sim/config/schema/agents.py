@@ -181,7 +181,12 @@ class Lab(Frozen):
         description="Shares of the starting stock by origin (legal, licensed, smuggled, rented, domestic); sum to 1.",
     )
     efficiency: float = param(
-        1.0, "Algorithmic efficiency relative to 2025 frontier algorithms.", unit="x", gt=0
+        1.0,
+        "Algorithmic efficiency relative to 2025 frontier algorithms.",
+        unit="x",
+        ge=1e-6,
+        le=1e6,
+        bound="efficiency beyond 1e6x the 2025 frontier overflows effective compute (found by fuzzing)",
     )
     external_usd: float = param(1e9, "External capital per year at the start.", unit="USD/yr", ge=0)
     external_growth: float = param(
@@ -208,8 +213,9 @@ class Lab(Frozen):
         "Price relative to cost-based pricing (lever).",
         unit="x",
         assumption="Lever; 1 = cost-based pricing.",
-        gt=0,
+        ge=0.01,
         le=10,
+        bound="a markup near 0 divides revenue shares by 0 (found by fuzzing)",
     )
     rent_abroad: bool = Field(True, description="Willing to rent compute abroad when denied.")
 
@@ -305,7 +311,12 @@ class Vendor(Frozen):
     name: Name = Field(description="Display name.")
     nation: Slug = Field(description="Home nation id.")
     perf_h100e: float = param(
-        1.0, "Flagship performance per chip in the start year.", unit="H100e/chip", gt=0
+        1.0,
+        "Flagship performance per chip in the start year.",
+        unit="H100e/chip",
+        ge=1e-3,
+        le=1e3,
+        bound="performance outside 1e-3-1e3 H100e per chip overflows chip counts (found by fuzzing)",
     )
     perf_growth: float = param(
         1.35,
@@ -316,7 +327,12 @@ class Vendor(Frozen):
         le=3,
     )
     price_usd: float = param(
-        2.5e4, "Flagship price per chip in the start year.", unit="USD/chip", gt=0
+        2.5e4,
+        "Flagship price per chip in the start year.",
+        unit="USD/chip",
+        ge=1,
+        le=1e8,
+        bound="prices under $1 or over $100M per chip leave floating-point range (found by fuzzing)",
     )
     capacity_chips: float = param(
         1e6,

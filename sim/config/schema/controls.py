@@ -19,7 +19,9 @@ class Licence(Frozen):
         "Highest TPP that can be licensed.",
         unit="TPP",
         source="2026-01-15 rule: case-by-case for TPP < 21,000 (facts §4)",
-        gt=0,
+        ge=1,
+        le=1e7,
+        bound="as tpp_threshold",
     )
     fee_share: float = param(
         0.25,
@@ -48,7 +50,9 @@ class Controls(Frozen):
         "Chips with TPP at or above this are controlled for target tiers.",
         unit="TPP",
         source="2022-10-07 / 2023-10-17 rules: TPP >= 4,800 (facts §4)",
-        gt=0,
+        ge=1,
+        le=1e7,
+        bound="a threshold under 1 TPP divides chip counts by ~0 (found by fuzzing)",
     )
     link_rule_only: bool = Field(
         False,

@@ -20,10 +20,18 @@ class World(Frozen):
         "Dense BF16 FLOP/s of one H100-equivalent.",
         unit="FLOP/s",
         source="H100 989 TFLOP/s dense BF16; Epoch AI chip data 2025-03 (facts §2)",
-        gt=0,
+        ge=1e12,
+        le=1e18,
+        bound="FLOP/s of one chip-equivalent: beyond 1e12-1e18 FLOP products overflow to inf",
     )
     seconds_per_year: float = param(
-        3.156e7, "Seconds in a year.", unit="s", source="physical constant", gt=0
+        3.156e7,
+        "Seconds in a year.",
+        unit="s",
+        source="physical constant",
+        ge=3.0e7,
+        le=3.2e7,
+        bound="a year is 3.15e7 s; the bounds only allow leap-year and rounding variants",
     )
     utilisation: float = param(
         0.4,
@@ -110,7 +118,9 @@ class World(Frozen):
         "Rental price of one H100e for a year in the start year ($2/h x 8,766 h).",
         unit="USD/(H100e yr)",
         source="$2/GPU-hour as in DeepSeek-V3 report 2024-12; neocloud $2-4.8/h, Epoch price sheet 2025-03 (facts §1-2)",
-        gt=0,
+        ge=1,
+        le=1e7,
+        bound="below $1/yr or above $10M/yr the channel arithmetic leaves floating-point range",
     )
     # --- Algorithms: own efficiency R&D, catch-up and diffusion ---
     frontier_efficiency_growth: float = param(
@@ -128,7 +138,9 @@ class World(Frozen):
         unit="USD/yr",
         assumption="Order of a US frontier lab's R&D staff and experiment budget in 2025 (Cottier et al. "
         "2024: R&D staff 29-49% of model cost).",
-        gt=0,
+        ge=1e3,
+        le=1e15,
+        bound="the R&D ratio spend/reference overflows outside 1e3-1e15 USD",
         sensitivity=(5e9, 4e10),
     )
     efficiency_rd_elasticity: float = param(
