@@ -84,10 +84,10 @@ class CardTable(InputModel):
         | Annotated[str, StringConstraints(min_length=1, max_length=500)]
     ) = Field("manual", description="'manual', a year, or a condition on the model state.")
     set: dict[str, Any] = Field(default_factory=dict, description="Parameter paths and values.")
-    at_least: dict[str, int | Finite] = Field(
+    at_least: dict[str, Finite] = Field(
         default_factory=dict, description="Raise these numbers to at least the value."
     )
-    at_most: dict[str, int | Finite] = Field(
+    at_most: dict[str, Finite] = Field(
         default_factory=dict, description="Lower these numbers to at most the value."
     )
     duration_years: int = Field(

@@ -171,8 +171,8 @@ Word = Annotated[str, StringConstraints(max_length=200)]
 class LeverTable(InputModel):
     """``levers.NAME = { lo, hi, explain }``: narrow a lever's bounds or reword it."""
 
-    lo: int | Finite | None = None
-    hi: int | Finite | None = None
+    lo: Finite | None = None
+    hi: Finite | None = None
     explain: Annotated[str, StringConstraints(max_length=500)] | None = None
 
 

@@ -22,10 +22,11 @@ Roles the file never moves are played by bots; a scripted role with no entry in 
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, ConfigDict, Field, StringConstraints
 
 from sim.config.inputs import MAX_SEED, InputError, InputModel, load
 from sim.errors import UserError
@@ -38,8 +39,25 @@ MAX_ROUNDS = 1000
 
 Finite = Annotated[float, Field(strict=True, allow_inf_nan=False)]
 Word = Annotated[str, StringConstraints(max_length=200)]
-# A lever value as a script writes it: yes/no, a whole or finite number, or a choice.
-Value = bool | int | Finite | Word
+
+
+def _scalar(value: Any) -> Any:
+    """A lever value as a script writes it: yes/no, a finite number, or a short word."""
+    if isinstance(value, bool | int | str) and not (isinstance(value, str) and len(value) > 200):
+        return value
+    if isinstance(value, float) and math.isfinite(value):
+        return value
+    shown = (
+        "a table"
+        if isinstance(value, dict)
+        else "an array"
+        if isinstance(value, list)
+        else repr(value)
+    )
+    raise ValueError(f"{shown} is invalid: expected a number, true/false or a word")
+
+
+Value = Annotated[Any, AfterValidator(_scalar)]
 RoundKey = Annotated[str, StringConstraints(pattern=r"^[1-9][0-9]{0,3}$")]
 
 

@@ -50,7 +50,7 @@ MAX_RUNS_ENV = "SPUTNIK_MAX_RUNS"
 DEFAULT_MAX_RUNS = 100_000  # above this a sweep needs --yes (or a confirmation at a terminal)
 
 Finite = Annotated[float, Field(strict=True, allow_inf_nan=False)]
-Number = int | Finite
+Number = Finite  # strict: ints are accepted (as floats), bools and text are not
 Text = Annotated[str, StringConstraints(max_length=20_000)]
 
 
