@@ -13,6 +13,7 @@ kind, default 1,500: over 10,000 cases) and writes its tally to ``.hypothesis/fu
 from __future__ import annotations
 
 import json
+import math
 import os
 import random
 import shutil
@@ -90,6 +91,49 @@ def leaf_paths() -> tuple[str, ...]:
     return tuple(out)
 
 
+@lru_cache(maxsize=1)
+def numeric_fields() -> tuple[tuple[str, float, float, bool], ...]:
+    """(path, low, high, is_int) of every bounded-or-not numeric leaf of the baseline."""
+    from sim.config.paths import resolve_field
+
+    base = sim.load_scenario("baseline")
+    out = []
+    for path in leaf_paths():
+        field, _ = resolve_field(base, path)
+        if field is None or field.annotation not in (float, int):
+            continue
+        lo, hi = -1e308, 1e308
+        for m in field.metadata:
+            lo = max(lo, float(getattr(m, "ge", None) or getattr(m, "gt", None) or lo))
+            hi = min(hi, float(getattr(m, "le", None) or getattr(m, "lt", None) or hi))
+        out.append((path, lo, hi, field.annotation is int))
+    return tuple(out)
+
+
+@st.composite
+def valid_extreme(draw: Any) -> tuple[str, Any]:
+    """A numeric parameter set to a value its schema accepts, biased to the bounds: the values
+    most likely to break the model's arithmetic while passing validation."""
+    path, lo, hi, is_int = draw(st.sampled_from(numeric_fields()))
+    lo = max(lo, -1e12) if lo < -1e300 else lo
+    hi = min(hi, 1e15) if hi > 1e300 else hi
+    kind = draw(st.sampled_from(["lo", "hi", "near-lo", "uniform", "log"]))
+    if kind == "lo":
+        v = lo if lo > -1e12 else 0.0
+    elif kind == "hi":
+        v = hi
+    elif kind == "near-lo":
+        v = lo + (hi - lo) * 1e-9
+    elif kind == "log" and lo > 0:
+        v = float(10 ** draw(st.floats(math.log10(lo), math.log10(hi))))
+    else:
+        v = draw(st.floats(lo, hi))
+    v = min(max(v, lo), hi)
+    if is_int:
+        v = int(math.ceil(v)) if v < hi else int(v)
+    return path, v
+
+
 paths = st.one_of(
     st.sampled_from(leaf_paths()),
     st.sampled_from(["world.nope", "labs.mars.name", "controls.enforcement.x", "id", "horizon"]),
@@ -131,14 +175,15 @@ events = st.fixed_dictionaries(
 @FUZZ
 @given(
     sets=st.lists(st.tuples(paths, values), max_size=3),
+    good=st.lists(valid_extreme(), max_size=6),
     evs=st.lists(events, max_size=2),
     drop_title=st.booleans(),
 )
-def test_fuzz_scenario_files(sets, evs, drop_title):
+def test_fuzz_scenario_files(sets, good, evs, drop_title):
     with workdir() as d:
         root = Path(d)
         doc: dict[str, Any] = {"extends": "baseline", "title": "fuzz"}
-        for path, value in sets:
+        for path, value in [*good, *sets]:
             set_path(doc, path, value)
         if drop_title:
             doc.pop("title", None)
@@ -157,9 +202,12 @@ def test_fuzz_scenario_files(sets, evs, drop_title):
 @FUZZ
 @given(
     items=st.lists(
-        st.tuples(paths, st.one_of(values.map(toml_value), st.text(max_size=15))),
+        st.one_of(
+            st.tuples(paths, st.one_of(values.map(toml_value), st.text(max_size=15))),
+            valid_extreme().map(lambda pv: (pv[0], toml_value(pv[1]))),
+        ),
         min_size=1,
-        max_size=3,
+        max_size=4,
     )
 )
 def test_fuzz_set_overrides(items):

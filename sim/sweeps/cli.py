@@ -118,11 +118,11 @@ def _confirm(n_runs: int, limit: int, yes: bool) -> None:
 
 def _sweep(args: argparse.Namespace) -> int:
     from sim.errors import RunFailure
-    from sim.sweeps.runner import parse_scheduler, run_sweep
+    from sim.sweeps.runner import check_scheduler, run_sweep
     from sim.sweeps.spec import load_spec, max_runs
     from sim.sweeps.storage import SweepStore
 
-    parse_scheduler(args.scheduler)
+    check_scheduler(args.scheduler)  # a bad or dead address: one line at once, nothing written
     spec = load_spec(args.spec)
     SweepStore(args.out).check(spec.spec_hash, args.resume, args.force)
     if args.dry_run:

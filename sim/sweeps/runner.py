@@ -249,6 +249,31 @@ def parse_scheduler(text: str | None) -> str | None:
     return f"{scheme}://{host}:{port}"
 
 
+def check_scheduler(text: str | None) -> None:
+    """Parse ``--scheduler`` and check something listens there, before any other work."""
+    address = parse_scheduler(text)
+    if address is not None:
+        _import_distributed()  # "install the [cluster] extra" comes before any connection
+    if address is not None and address != "local":
+        _reachable(str(text), address)
+
+
+def _reachable(given: str, address: str | None) -> None:
+    """Fail in seconds, not after Dask's retries, when nothing listens at a tcp address."""
+    import socket
+
+    scheme, _, rest = (address or "").partition("://")
+    if scheme != "tcp":
+        return
+    host, _, port = rest.rpartition(":")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=5).close()
+    except OSError as exc:
+        raise UserError(
+            f"--scheduler {given}: cannot connect to the Dask scheduler ({exc.strerror or exc})"
+        ) from None
+
+
 def _die_with_parent(parent: int) -> None:
     """Worker initialiser: exit when the sweep process dies, even by ``kill -9``.
 
@@ -285,6 +310,7 @@ def open_executor(workers: int, scheduler: str | None) -> Iterator[tuple[Executo
             address = cluster.scheduler_address
         else:
             address = parse_scheduler(scheduler)
+            _reachable(scheduler, address)
         try:
             client = distributed.Client(address, timeout="10s", set_as_default=False)
         except (OSError, TimeoutError) as exc:

@@ -96,13 +96,13 @@ class Scenario(Frozen):
                 problems.append(
                     f"market_access.{seller}: nation '{seller}' is not defined{_hint(seller, nations)}"
                 )
-            for buyer, v in row.items():
+            for buyer, access in row.items():
                 if buyer not in nations:
                     problems.append(
                         f"market_access.{seller}.{buyer}: nation '{buyer}' is not defined{_hint(buyer, nations)}"
                     )
-                elif not 0 <= v <= 1:
-                    problems.append(f"market_access.{seller}.{buyer}: {v} is outside 0-1")
+                elif not 0 <= access <= 1:
+                    problems.append(f"market_access.{seller}.{buyer}: {access} is outside 0-1")
         h = self.horizon
         for i, ev in enumerate(self.events):
             if not h.start_year <= ev.year <= h.end_year:
