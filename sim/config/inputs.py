@@ -221,3 +221,22 @@ def check_seed(value: int, where: str = "--seed") -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_SEED:
         raise InputError(f"{where}: {shorten(repr(value), 40)} is invalid: must be 0 to 2^63-1")
     return value
+
+
+class OverridesFile(InputModel):
+    """An overrides file (``sputnik calibrate`` writes one): ``[overrides]`` of dotted paths."""
+
+    overrides: dict[str, bool | int | float | str]
+
+
+def read_overrides_file(path: str | os.PathLike[str], what: str = "--overrides") -> dict[str, Any]:
+    """``{dotted.path: value}`` from an overrides file; values are checked when applied.
+
+    Values must be finite numbers, booleans or text (a table or array is refused here).
+    """
+    parsed = load(OverridesFile, path, what)
+    if not parsed.overrides:
+        raise InputError(
+            f'{what} {path}: overrides: expected a non-empty [overrides] table of "dotted.path" = value'
+        )
+    return dict(parsed.overrides)
