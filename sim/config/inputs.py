@@ -22,9 +22,9 @@ import types
 import typing
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
 
 from sim.config.paths import did_you_mean
 
@@ -223,10 +223,28 @@ def check_seed(value: int, where: str = "--seed") -> int:
     return value
 
 
+def scalar(value: Any) -> Any:
+    """``value`` if it is a yes/no, a finite number or a short word, else ValueError (one reason,
+    not one per member of a union)."""
+    if isinstance(value, bool | int) or (isinstance(value, str) and len(value) <= 200):
+        return value
+    if isinstance(value, float) and math.isfinite(value):
+        return value
+    if isinstance(value, dict | list):
+        shown = "a table" if isinstance(value, dict) else "an array"
+    else:
+        shown = shorten(repr(value), 40)
+    raise ValueError(f"{shown} is invalid: expected a finite number, true/false or a word")
+
+
+# A value a user sets directly (a game move, an override): yes/no, a finite number or a word.
+Scalar = Annotated[Any, AfterValidator(scalar)]
+
+
 class OverridesFile(InputModel):
     """An overrides file (``sputnik calibrate`` writes one): ``[overrides]`` of dotted paths."""
 
-    overrides: dict[str, bool | int | float | str]
+    overrides: dict[str, Scalar]
 
 
 def read_overrides_file(path: str | os.PathLike[str], what: str = "--overrides") -> dict[str, Any]:

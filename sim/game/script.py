@@ -22,13 +22,12 @@ Roles the file never moves are played by bots; a scripted role with no entry in 
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import AfterValidator, ConfigDict, Field, StringConstraints
+from pydantic import ConfigDict, Field, StringConstraints
 
-from sim.config.inputs import MAX_SEED, InputError, InputModel, load
+from sim.config.inputs import MAX_SEED, InputError, InputModel, Scalar, load
 from sim.errors import UserError
 
 if TYPE_CHECKING:
@@ -41,23 +40,8 @@ Finite = Annotated[float, Field(strict=True, allow_inf_nan=False)]
 Word = Annotated[str, StringConstraints(max_length=200)]
 
 
-def _scalar(value: Any) -> Any:
-    """A lever value as a script writes it: yes/no, a finite number, or a short word."""
-    if isinstance(value, bool | int | str) and not (isinstance(value, str) and len(value) > 200):
-        return value
-    if isinstance(value, float) and math.isfinite(value):
-        return value
-    shown = (
-        "a table"
-        if isinstance(value, dict)
-        else "an array"
-        if isinstance(value, list)
-        else repr(value)
-    )
-    raise ValueError(f"{shown} is invalid: expected a number, true/false or a word")
-
-
-Value = Annotated[Any, AfterValidator(_scalar)]
+# A lever value as a script writes it: yes/no, a finite number, or a word (a choice).
+Value = Scalar
 RoundKey = Annotated[str, StringConstraints(pattern=r"^[1-9][0-9]{0,3}$")]
 
 
@@ -172,18 +156,14 @@ def normalise_roles(game: Game, where: str = "script") -> None:
                     try:
                         new[key][resolve_role_id(game.roles, r)] = mv
                     except UserError as exc:
-                        problems.append(
-                            f"{where}: round.{rnd}.override: {exc.problems[0].removeprefix('--roles: ')}"
-                        )
+                        problems.append(f"{where}: round.{rnd}.override: {exc.problems[0]}")
             elif key in RESERVED:
                 new[key] = val
             else:
                 try:
                     new[resolve_role_id(game.roles, key)] = val
                 except UserError as exc:
-                    problems.append(
-                        f"{where}: round.{rnd}: {exc.problems[0].removeprefix('--roles: ')}"
-                    )
+                    problems.append(f"{where}: round.{rnd}: {exc.problems[0]}")
         fixed[rnd] = new
     if problems:
         raise UserError(problems)
