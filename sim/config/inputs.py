@@ -92,6 +92,11 @@ def read_text(path: str | os.PathLike[str], what: str = "") -> str:
 
 def read_toml(path: str | os.PathLike[str], what: str = "") -> dict[str, Any]:
     """A user's TOML file as a dict; :class:`InputError` with one line for any reading problem."""
+    return read_toml_text(path, what)[0]
+
+
+def read_toml_text(path: str | os.PathLike[str], what: str = "") -> tuple[dict[str, Any], str]:
+    """A user's TOML file as a dict and its text (for a verbatim copy, e.g. a sweep's spec.toml)."""
     p = Path(path)
     label = f"{what} {p}".strip()
     text = read_text(p, what)
@@ -103,7 +108,7 @@ def read_toml(path: str | os.PathLike[str], what: str = "") -> dict[str, Any]:
         raise InputError(f"{label}: nested more than {MAX_NESTING} levels deep") from None
     if depth(raw) > MAX_NESTING:
         raise InputError(f"{label}: nested more than {MAX_NESTING} levels deep")
-    return raw
+    return raw, text
 
 
 def depth(value: Any, level: int = 0) -> int:

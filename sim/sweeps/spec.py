@@ -19,7 +19,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, StringConstraints, ValidationError
 
-from sim.config.inputs import MAX_SEED, InputError, InputModel, explain, read_text
+from sim.config.inputs import MAX_SEED, InputError, InputModel, explain, read_toml_text
 from sim.config.paths import did_you_mean
 from sim.errors import ScenarioError, UserError
 
@@ -257,23 +257,12 @@ class SweepSpec:
 def load_spec(path: str | Path) -> SweepSpec:
     """Read and validate a sweep TOML file; raise :class:`UserError` listing every problem."""
     import dataclasses
-    import tomllib
-
-    from sim.config.inputs import MAX_NESTING, depth
 
     p = Path(path)
     try:
-        text = read_text(p)
+        raw, text = read_toml_text(p)
     except InputError as exc:
         raise UserError(exc.problems) from None
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise UserError(f"{p}: not valid TOML: {exc}") from None
-    except RecursionError:
-        raise UserError(f"{p}: nested more than {MAX_NESTING} levels deep") from None
-    if depth(raw) > MAX_NESTING:
-        raise UserError(f"{p}: nested more than {MAX_NESTING} levels deep")
     spec = parse_spec(raw, source=str(p), base_dir=p.parent)
     return dataclasses.replace(spec, text=text)
 
