@@ -427,3 +427,35 @@ def test_unknown_role_message_does_not_blame_roles_flag():
     assert (
         "--roles" not in info.value.problems[0] and "unknown role 'mars'" in info.value.problems[0]
     )
+
+
+def test_a_format_1_save_still_resumes(saved_game, tmp_path, capsys):
+    """Saves written before checksums (format 1) open, verify by round numbers and play on."""
+    db = tmp_path / "old.db"
+    src = sqlite3.connect(saved_game)
+    dst = sqlite3.connect(db)
+    with dst:
+        for table in ("meta", "moves", "cards", "predictions"):
+            sql = src.execute("SELECT sql FROM sqlite_master WHERE name = ?", (table,)).fetchone()[
+                0
+            ]
+            dst.execute(sql)
+            rows = src.execute(f"SELECT * FROM {table}").fetchall()
+            if rows:
+                marks = ", ".join("?" * len(rows[0]))
+                dst.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
+        dst.execute(
+            "CREATE TABLE rounds (round INTEGER PRIMARY KEY, year INTEGER, record TEXT NOT NULL, saved_at TEXT)"
+        )
+        dst.executemany(
+            "INSERT INTO rounds VALUES (?, ?, ?, ?)",
+            src.execute("SELECT round, year, record, saved_at FROM rounds").fetchall(),
+        )
+        dst.execute("UPDATE meta SET value = '1' WHERE key = 'format'")
+    src.close()
+    dst.close()
+    assert main(["play", "--resume", str(db), "--bots", "--rounds", "4"]) == 0
+    assert "Resumed after round 3" in capsys.readouterr().out
+    st = Store.open(db)
+    assert [r["round"] for r in st.rounds()] == [1, 2, 3, 4]
+    st.close()

@@ -220,6 +220,10 @@ class Store:
                 f"{', '.join(map(str, READABLE_FORMATS))})"
             )
         self.format = int(fmt)
+        cols = [r[1] for r in self.conn.execute("PRAGMA table_info(rounds)")]
+        if "checksum" not in cols and self._lock_key is not None:
+            with self.conn:  # a format-1 save: old rounds keep no checksum, new ones get one
+                self.conn.execute("ALTER TABLE rounds ADD COLUMN checksum TEXT")
         if "setup" not in meta:
             raise UserError(f"{where}: the setup of the game is missing (the file is damaged)")
         self._setup_raw(where)
