@@ -293,6 +293,10 @@ CORRUPTIONS = {
         ),
         "not a saved game",
     ),
+    "non-UTF-8 text (a flipped bit, found by make fuzz)": (
+        lambda db: _sql(db, "UPDATE rounds SET record = CAST(X'7BF1F27D' AS TEXT) WHERE round = 2"),
+        "the file is damaged",
+    ),
     "truncated": (
         lambda db: db.write_bytes(db.read_bytes()[: len(db.read_bytes()) // 3]),
         "",

@@ -189,7 +189,7 @@ class Store:
             conn = sqlite3.connect(uri, uri=True)
             st = cls(p, conn, key)
             st._verify(flag)
-        except sqlite3.DatabaseError:
+        except (sqlite3.DatabaseError, UnicodeDecodeError):  # a flipped bit in text is not UTF-8
             _unlock(key)
             raise UserError(
                 f"{flag} {p}: not a saved game, or the file is damaged (SQLite cannot read it)"
