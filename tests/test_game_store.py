@@ -293,9 +293,9 @@ CORRUPTIONS = {
         ),
         "not a saved game",
     ),
-    "non-UTF-8 text (a flipped bit, found by make fuzz)": (
+    "non-UTF-8 text": (
         lambda db: _sql(db, "UPDATE rounds SET record = CAST(X'7BF1F27D' AS TEXT) WHERE round = 2"),
-        "the file is damaged",
+        "round 2 is damaged",
     ),
     "truncated": (
         lambda db: db.write_bytes(db.read_bytes()[: len(db.read_bytes()) // 3]),
@@ -463,3 +463,32 @@ def test_a_format_1_save_still_resumes(saved_game, tmp_path, capsys):
     st = Store.open(db)
     assert [r["round"] for r in st.rounds()] == [1, 2, 3, 4]
     st.close()
+
+
+def test_an_integrity_report_that_is_not_utf8_is_a_refusal(saved_game, tmp_path, capsys):
+    """Found by ``make fuzz``: bit flips can make SQLite's own integrity message non-UTF-8, which
+    Python fails to decode (UnicodeDecodeError, not a DatabaseError)."""
+    import random
+
+    pristine = saved_game.read_bytes()
+    db = tmp_path / "g.db"
+    for seed in range(5000):
+        data = bytearray(pristine)
+        rng = random.Random(seed)
+        for _ in range(rng.randint(1, 20)):
+            i = rng.randrange(len(data))
+            data[i] ^= 1 << rng.randrange(8)
+        db.write_bytes(bytes(data))
+        conn = sqlite3.connect(db)
+        try:
+            conn.execute("PRAGMA quick_check").fetchone()
+        except UnicodeDecodeError:
+            break
+        except sqlite3.DatabaseError:
+            pass
+        finally:
+            conn.close()
+    else:
+        pytest.fail("no flip pattern reproduced the non-UTF-8 integrity message")
+    assert main(["play", "--resume", str(db), "--bots", "--rounds", "4"]) == 2
+    assert "the file is damaged" in capsys.readouterr().err

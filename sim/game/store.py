@@ -89,6 +89,11 @@ def _now() -> str:
     return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
 
 
+def _lenient_text(data: bytes) -> str:
+    """SQLite text as str, with undecodable bytes replaced (checksums then catch the damage)."""
+    return data.decode("utf-8", "replace")
+
+
 def checksum(text: str) -> str:
     """SHA-256 of a round record's JSON text."""
     return hashlib.sha256(text.encode()).hexdigest()
@@ -187,6 +192,8 @@ class Store:
         try:
             uri = f"{p.resolve().as_uri()}?mode={'rw' if lock else 'ro'}"
             conn = sqlite3.connect(uri, uri=True)
+            # damaged text (a flipped bit) must read as damaged, not raise while decoding
+            conn.text_factory = _lenient_text
             st = cls(p, conn, key)
             st._verify(flag)
         except (sqlite3.DatabaseError, UnicodeDecodeError):  # a flipped bit in text is not UTF-8
