@@ -138,7 +138,7 @@ def bench_dask_startup() -> float:
         dask_fix_malloc()
         with (
             LocalCluster(
-                n_workers=2, threads_per_worker=1, dashboard_address=None, silence_logs=40
+                n_workers=2, threads_per_worker=1, dashboard_address=":0", silence_logs=40
             ) as c,
             Client(c) as cl,
         ):

@@ -5,7 +5,12 @@ Contract for feature packages: a module listed in ``EXTENSIONS`` defines
 ``parser.set_defaults(func=handler)``; ``handler(args) -> int`` returns the exit code. Modules
 must import heavy libraries lazily inside handlers so ``sputnik --help`` stays fast. Handlers
 raise :class:`sim.errors.UserError` or :class:`sim.ScenarioError` for bad input: ``main``
-prints each problem on one line and exits 2; any other exception exits 1 with a short message.
+prints each problem on one line and exits 2; :class:`sim.errors.RunFailure` (valid input, failed
+work) prints its lines and exits with its code; any other exception exits 1 with a short message.
+
+The contract (see ``docs/cli.md``): every file and flag is parsed and validated before any work
+starts; bad input gives exit 2 and one line per problem, never a traceback; outputs go to a
+temporary directory renamed into place and never mix with other files.
 
 Core commands (this module): ``list``, ``validate``, ``run``, ``compare`` and ``demo``. They only
 parse arguments and call the library (:func:`sim.run`, :mod:`sim.outputs`, :mod:`sim.charts`,
@@ -16,8 +21,10 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import re
 import sys
+import typing
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,12 +38,23 @@ DEMO_SCENARIOS = ("baseline", "stargate", "deepseek", "stargate-vs-deepseek")
 DEMO_OUT = "out/demo"
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: ``error: sputnik run: argument --seed: ...`` and exit 2."""
+
+    def error(self, message: str) -> typing.NoReturn:
+        """Print one line naming the command and the problem, then exit 2."""
+        self.exit(2, f"error: {self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The top-level parser with every available subcommand."""
-    parser = argparse.ArgumentParser(
+    from sim import __version__
+
+    parser = Parser(
         prog="sputnik", description="Sputnik Moment: the AI compute race under export controls."
     )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    parser.add_argument("--version", action="version", version=f"sputnik {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     register_core(sub)
     for name in EXTENSIONS:
         try:
@@ -50,35 +68,97 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``sputnik`` and ``python -m sim``."""
-    from sim.errors import ScenarioError, UserError
+    """Entry point of ``sputnik`` and ``python -m sim``: returns the exit code.
+
+    0 done; 1 the work failed or an internal error (a bug: please report); 2 bad input (one
+    line per problem); 3 a sweep finished but some runs failed; 130 interrupted. A closed
+    output pipe (``sputnik list | head -1``) ends quietly.
+    """
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        _silence_stdout()
+        return 0
+
+
+def _silence_stdout() -> None:
+    """After the reader of stdout went away, point stdout at /dev/null so exit stays quiet."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # stdout replaced (tests) or closed
+        pass
+
+
+def _main(argv: list[str] | None) -> int:
+    from sim.errors import InputError, InternalError, RunFailure
 
     parser = build_parser()
     argv = sys.argv[1:] if argv is None else list(argv)
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, or a usage error (already printed)
+        return exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 2
     args.cli_argv = argv  # recorded in manifests so a run can be repeated
     if not getattr(args, "func", None):
         parser.print_help()
         return 0
     try:
         return int(args.func(args) or 0)
-    except (ScenarioError, UserError) as exc:
+    except InputError as exc:
         for line in exc.problems:
             print(f"error: {line}", file=sys.stderr)
         return 2
+    except RunFailure as exc:
+        for line in exc.problems:
+            print(f"error: {line}", file=sys.stderr)
+        return exc.code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        raise
+    except InternalError as exc:
+        print(f"internal error: {exc} (please report)", file=sys.stderr)
+        if os.environ.get("SPUTNIK_DEBUG"):
+            raise
+        return 1
     except Exception as exc:  # noqa: BLE001 - last line of defence: no traceback for users
         print(
             f"internal error: {type(exc).__name__}: {exc} (please report; rerun with SPUTNIK_DEBUG=1 for a traceback)",
             file=sys.stderr,
         )
-        import os
-
         if os.environ.get("SPUTNIK_DEBUG"):
             raise
         return 1
+
+
+# --- argument types (here, not in sim.config, so that --help stays fast) ------------------------
+
+MAX_SEED = 2**63 - 1
+
+
+def _whole(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text[:40]!r} is not a whole number") from None
+
+
+def seed_arg(text: str) -> int:
+    """argparse ``type=`` for ``--seed``: a whole number from 0 to 2^63-1."""
+    value = _whole(text)
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"{text[:40]} is out of range (0 to 2^63-1)")
+    return value
+
+
+def count_arg(text: str) -> int:
+    """argparse ``type=`` for counts (``--rounds``, ``--workers``): a whole number, 1 to 10^6."""
+    value = _whole(text)
+    if not 1 <= value <= 1_000_000:
+        raise argparse.ArgumentTypeError(f"{text[:40]} is invalid: must be 1 or more")
+    return value
 
 
 # --- core subcommands ---------------------------------------------------------------------------
@@ -95,14 +175,15 @@ def register_core(sub: Any) -> None:
 
     p = sub.add_parser(
         "validate",
-        help="check scenario files",
-        description="Validate scenario files or names: 'ok' per file, or one line per problem (exit 2).",
+        help="check scenario files, sweep specs, move scripts, decks and role files",
+        description="Validate inputs before any work: 'ok' and what each will do, or one line per problem (exit 2). "
+        "Recognises scenario files and names, sweep specs, move scripts, decks and role files.",
     )
     p.add_argument(
         "scenarios",
         nargs="+",
         metavar="FILE_OR_NAME",
-        help="a scenario file (.toml) or the id of a shipped scenario",
+        help="a scenario, sweep spec, move script, deck or role file (.toml), or a shipped scenario id",
     )
     _add_overrides(p)
     p.set_defaults(func=cmd_validate)
@@ -135,13 +216,14 @@ def register_core(sub: Any) -> None:
     p = sub.add_parser(
         "demo",
         help="the headline comparison: " + " vs ".join(DEMO_SCENARIOS),
-        description=f"Compare {', '.join(DEMO_SCENARIOS)} (skipping any scenario not shipped yet) and write charts to {DEMO_OUT}.",
+        description=f"Compare {', '.join(DEMO_SCENARIOS)} and write charts to {DEMO_OUT}.",
     )
     p.add_argument(
         "--out", metavar="DIR", default=DEMO_OUT, help=f"output directory (default: {DEMO_OUT})"
     )
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--seed", type=seed_arg, default=0, help="random seed (default 0)")
     p.add_argument("--no-charts", action="store_true", help="write tables only")
+    _add_force(p)
     p.set_defaults(func=cmd_demo)
 
 
@@ -157,18 +239,28 @@ def _add_overrides(p: argparse.ArgumentParser) -> None:
     p.add_argument("--years", metavar="START:END", help="simulate these years, e.g. 2025:2040")
 
 
+def _add_force(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="replace --out even if it holds other files (default: refuse a non-empty --out "
+        "that does not hold the same kind of output)",
+    )
+
+
 def _add_run_options(p: argparse.ArgumentParser, out_help: str) -> None:
     p.add_argument(
         "--seed",
-        type=int,
+        type=seed_arg,
         default=0,
-        help="random seed (default 0); the seed alone decides the run",
+        help="random seed, 0 to 2^63-1 (default 0); the seed alone decides the run",
     )
     p.add_argument("--out", metavar="DIR", help=f"output directory: {out_help}")
     _add_overrides(p)
     p.add_argument(
         "--no-charts", action="store_true", help="write tables and manifest only (faster)"
     )
+    _add_force(p)
 
 
 _YEARS = re.compile(r"^\s*(\d{4})\s*:\s*(\d{4})\s*$")
@@ -206,7 +298,7 @@ def parse_overrides(sets: list[str], years: str | None) -> dict[str, str]:
 
 
 def _load(name: str, overrides: dict[str, str], years_given: bool) -> Any:
-    """Load a scenario, turning stray decoding errors into one clear line and naming ``--years``."""
+    """Load a scenario, naming ``--years`` for horizon problems that came from it."""
     from sim import ScenarioError, load_scenario
 
     try:
@@ -241,22 +333,26 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    """Validate each file or name; print "ok" or one line per problem; exit 2 if any failed."""
-    from sim import ScenarioError
+    """Validate each file or name; print "ok" and what it will do, or one line per problem.
+
+    Recognises scenario files and names, sweep specs, move scripts, decks and role files.
+    """
+    from sim.checks import describe_input
+    from sim.errors import InputError
 
     overrides = parse_overrides(args.set, args.years)
     failed = 0
     for name in args.scenarios:
         try:
-            scen = _load(name, overrides, args.years is not None)
-        except ScenarioError as exc:
+            kind, what = describe_input(name, overrides, args.years is not None)
+        except InputError as exc:
             failed += 1
             for line in exc.problems:
                 print(f"error: {line}", file=sys.stderr)
             continue
-        print(f"ok  {name}  ({scen.title}, {scen.horizon.start_year}-{scen.horizon.end_year})")
+        print(f"ok  {name}  ({what})")
     if failed:
-        print(f"{failed} of {len(args.scenarios)} scenario(s) invalid", file=sys.stderr)
+        print(f"{failed} of {len(args.scenarios)} input(s) invalid", file=sys.stderr)
         return 2
     return 0
 
@@ -267,23 +363,23 @@ def _command_line(args: argparse.Namespace) -> str:
     return shlex.join(["sputnik", *getattr(args, "cli_argv", [args.command])])
 
 
-def _run_one(name: str, args: argparse.Namespace, overrides: dict[str, str]) -> Result:
-    import sim
-
-    scen = _load(name, overrides, args.years is not None)
-    return sim.run(scen, seed=args.seed)
-
-
 def cmd_run(args: argparse.Namespace) -> int:
-    """Run one scenario, write its outputs and print the summary table."""
-    from sim.outputs import write_result
+    """Run one scenario, write its outputs and print the summary table.
+
+    Everything is checked before the run starts: overrides, the scenario and ``--out``.
+    """
+    import sim
+    from sim.outputs import KIND_KEY, check_out, staged_dir, write_result
     from sim.summary import console, run_notes, run_table
 
     overrides = parse_overrides(args.set, args.years)
-    result = _run_one(args.scenario, args, overrides)
-    out = Path(args.out) if args.out else Path("out") / result.scenario_id
-    extra = {"command": _command_line(args), "overrides": overrides}
-    paths = write_result(result, out, charts=not args.no_charts, extra=extra)
+    scen = _load(args.scenario, overrides, args.years is not None)
+    out = Path(args.out) if args.out else Path("out") / scen.id
+    check_out(out, "run", args.force)
+    result = sim.run(scen, seed=args.seed)
+    extra = {"command": _command_line(args), "overrides": overrides, KIND_KEY: "run"}
+    with staged_dir(out, "run", args.force) as tmp:
+        paths = write_result(result, tmp, charts=not args.no_charts, extra=extra)
     con = console()
     con.print(run_table(result))
     for note in run_notes(result):
@@ -300,45 +396,57 @@ def compare_scenarios(
     charts: bool = True,
     years_given: bool = False,
     command: str = "",
+    force: bool = False,
 ) -> dict[str, Result]:
     """Run each scenario with one seed; write DIR/<id>/, compare.csv and side-by-side charts; print the table."""
     import json
 
     import sim
     from sim.errors import UserError
-    from sim.outputs import prepare_dir, write_result
+    from sim.outputs import KIND_KEY, check_out, staged_dir, write_result
     from sim.summary import compare_frame, compare_table, console
 
-    results: dict[str, Result] = {}
+    scenarios = {}
+    problems: list[str] = []
     for name in names:
-        res = sim.run(_load(name, overrides, years_given), seed=seed)
-        if res.scenario_id in results:
-            raise UserError(
-                f"{name}: scenario '{res.scenario_id}' given twice (each scenario needs its own output folder)"
+        try:
+            scen = _load(name, overrides, years_given)
+        except sim.ScenarioError as exc:
+            problems += exc.problems
+            continue
+        if scen.id in scenarios:
+            problems.append(
+                f"{name}: scenario '{scen.id}' given twice (each scenario needs its own output folder)"
             )
-        results[res.scenario_id] = res
-    out = prepare_dir(out)
-    extra = {"command": command, "overrides": overrides}
-    for sid, res in results.items():
-        write_result(res, out / sid, charts=charts, extra=extra)
-    frame = compare_frame(results)
-    frame.to_csv(out / "compare.csv", index=False, lineterminator="\n")
-    files = ["compare.csv"]
-    if charts:
-        from sim.charts import compare_charts
+        scenarios[scen.id] = scen
+    if problems:
+        raise UserError(problems)
+    check_out(out, "compare", force)
+    results: dict[str, Result] = {sid: sim.run(scen, seed=seed) for sid, scen in scenarios.items()}
+    extra = {"command": command, "overrides": overrides, KIND_KEY: "run"}
+    with staged_dir(out, "compare", force) as tmp:
+        for sid, res in results.items():
+            write_result(res, tmp / sid, charts=charts, extra=extra)
+        frame = compare_frame(results)
+        frame.to_csv(tmp / "compare.csv", index=False, lineterminator="\n")
+        files = ["compare.csv"]
+        if charts:
+            from sim.charts import compare_charts
 
-        files += [p.name for p in compare_charts(results, out)]
-    index = {
-        "scenarios": list(results),
-        "seed": seed,
-        "overrides": overrides,
-        "command": command,
-        "files": sorted([*files, "manifest.json"]),
-        "runs": {
-            sid: {"hash": r.manifest["scenario"]["hash"], "dir": sid} for sid, r in results.items()
-        },
-    }
-    (out / "manifest.json").write_text(json.dumps(index, indent=2) + "\n")
+            files += [p.name for p in compare_charts(results, tmp)]
+        index = {
+            KIND_KEY: "compare",
+            "scenarios": list(results),
+            "seed": seed,
+            "overrides": overrides,
+            "command": command,
+            "files": sorted([*files, "manifest.json"]),
+            "runs": {
+                sid: {"hash": r.manifest["scenario"]["hash"], "dir": sid}
+                for sid, r in results.items()
+            },
+        }
+        (tmp / "manifest.json").write_text(json.dumps(index, indent=2) + "\n")
     con = console()
     con.print(compare_table(results))
     con.print(
@@ -364,25 +472,20 @@ def cmd_compare(args: argparse.Namespace) -> int:
         charts=not args.no_charts,
         years_given=args.years is not None,
         command=_command_line(args),
+        force=args.force,
     )
     return 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    """The headline comparison, skipping demo scenarios that are not shipped yet."""
-    from sim.config.loader import list_scenarios
-    from sim.errors import UserError
-
-    known = {s.id for s in list_scenarios()}
-    names = [n for n in DEMO_SCENARIOS if n in known]
-    for n in DEMO_SCENARIOS:
-        if n not in known:
-            print(f"note: scenario '{n}' is not shipped yet; skipped", file=sys.stderr)
-    if not names:
-        raise UserError(
-            f"demo: none of the demo scenarios ({', '.join(DEMO_SCENARIOS)}) were found"
-        )
+    """The headline comparison of the shipped demo scenarios."""
     compare_scenarios(
-        names, args.seed, Path(args.out), {}, charts=not args.no_charts, command=_command_line(args)
+        list(DEMO_SCENARIOS),
+        args.seed,
+        Path(args.out),
+        {},
+        charts=not args.no_charts,
+        command=_command_line(args),
+        force=args.force,
     )
     return 0

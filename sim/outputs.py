@@ -12,12 +12,18 @@ CSV text depends only on the tables, so the same scenario and seed give byte-ide
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import errno
 import json
-from collections.abc import Mapping
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sim.config.inputs import shorten
 from sim.errors import UserError
 
 if TYPE_CHECKING:
@@ -25,18 +31,116 @@ if TYPE_CHECKING:
 
 TABLES = ("years", "nations", "labs", "flows", "events")  # always written, in this order
 MANIFEST = "manifest.json"
+KIND_KEY = "output_kind"  # manifest key naming what wrote a directory: run, compare
 
 
-def prepare_dir(out_dir: str | Path) -> Path:
-    """Create ``out_dir`` (and parents); a path that cannot be a directory is a :class:`UserError`."""
+def prepare_dir(out_dir: str | Path, flag: str = "--out") -> Path:
+    """Create ``out_dir`` (and parents) and check it is writable; else a one-line :class:`UserError`."""
     path = Path(out_dir)
+    shown = shorten(str(path))
     try:
         path.mkdir(parents=True, exist_ok=True)
     except (FileExistsError, NotADirectoryError):
-        raise UserError(f"--out {path}: exists and is not a directory") from None
+        raise UserError(f"{flag} {shown}: exists and is not a directory") from None
     except OSError as exc:
-        raise UserError(f"--out {path}: cannot create directory: {exc.strerror}") from None
+        why = "name too long" if exc.errno == errno.ENAMETOOLONG else exc.strerror or str(exc)
+        raise UserError(f"{flag} {shown}: cannot create directory: {why}") from None
+    try:  # a probe file: permissions, read-only mounts and full disks all show here
+        fd, probe = tempfile.mkstemp(prefix=".sputnik-probe-", dir=path)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise UserError(f"{flag} {shown}: cannot write there: {exc.strerror or exc}") from None
     return path
+
+
+def output_kind(path: Path) -> str | None:
+    """What wrote directory ``path``: ``run``, ``compare``, ``sweep``, ``analysis``, or None."""
+    if (path / "spec.json").exists() and (path / "chunks").is_dir():
+        return "sweep"
+    if (path / MANIFEST).is_file():
+        try:
+            data = json.loads((path / MANIFEST).read_text())
+        except (OSError, ValueError):
+            return None
+        if isinstance(data, dict):
+            if isinstance(data.get(KIND_KEY), str):
+                return str(data[KIND_KEY])
+            if "runs" in data and "scenarios" in data:
+                return "compare"
+            if "scenario" in data:
+                return "run"
+    if (path / "summary.csv").exists():
+        return "analysis"
+    return None
+
+
+def check_out(out: str | Path, kind: str, force: bool = False, flag: str = "--out") -> Path:
+    """Check ``--out`` before any work starts; return it as a Path.
+
+    Refuses a path that is a file, the working directory or one of its parents, and a non-empty
+    directory holding something other than ``kind`` output (unless ``force``): a run must never
+    mix its files with a user's or another command's.
+    """
+    path = Path(out)
+    shown = shorten(str(path))
+    try:
+        resolved = path.resolve()
+        is_file = path.exists() and not path.is_dir()
+        contents = sorted(p.name for p in path.iterdir()) if path.is_dir() else []
+    except OSError as exc:
+        why = "name too long" if exc.errno == errno.ENAMETOOLONG else exc.strerror or str(exc)
+        raise UserError(f"{flag} {shown}: {why}") from None
+    if is_file:
+        raise UserError(f"{flag} {shown}: exists and is not a directory")
+    cwd = Path.cwd().resolve()
+    if resolved == cwd or resolved in cwd.parents:
+        raise UserError(
+            f"{flag} {shown}: is the working directory or above it; name a sub-directory"
+        )
+    if contents and not force:
+        found = output_kind(path)
+        if found != kind:
+            what = (
+                f"{found} output"
+                if found
+                else f"{len(contents)} other file(s), e.g. {contents[0]!r}"
+            )
+            raise UserError(
+                f"{flag} {shown}: not empty and holds {what}, not {kind} output; "
+                "choose another directory or add --force to replace it"
+            )
+    return path
+
+
+@contextlib.contextmanager
+def staged_dir(
+    out: str | Path, kind: str, force: bool = False, flag: str = "--out"
+) -> Iterator[Path]:
+    """Yield a temporary directory beside ``out``; on success it replaces ``out`` in one rename.
+
+    A failure leaves ``out`` as it was. The old contents (same kind, or anything with ``force``)
+    are removed only after the new directory is in place, so outputs of two runs never mix.
+    """
+    path = check_out(out, kind, force, flag)
+    parent = path.parent if str(path.parent) else Path(".")
+    prepare_dir(parent, flag)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o777 & ~umask)
+    try:
+        yield tmp
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    old = None
+    if path.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".old", dir=parent))
+        os.replace(path, old / "previous")
+    os.replace(tmp, path)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def table_names(result: Result) -> list[str]:

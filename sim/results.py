@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 
+from sim.checks import check_finite
 from sim.config.loader import scenario_hash
 from sim.config.schema import Scenario
 from sim.model import records
@@ -96,6 +97,7 @@ def run(
     while model.running:
         model.step()
     t = tables(model)
+    check_finite(t, scen.id, seed)  # a NaN or infinity in any table is a bug, never a result
     return Result(
         t["years"],
         t["nations"],

@@ -494,15 +494,6 @@ def test_demo_runs_the_headline_comparison(
     assert (out / "compare.csv").exists()
 
 
-def test_demo_skips_missing_scenarios(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    monkeypatch.setattr(cli, "DEMO_SCENARIOS", ("baseline", "not-yet-written"))
-    assert cli.main(["demo", "--no-charts", "--out", str(tmp_path / "d")]) == 0
-    assert "'not-yet-written' is not shipped yet; skipped" in capsys.readouterr().err
-    assert (tmp_path / "d" / "baseline" / "years.csv").exists()
-
-
 def test_years_moves_earlier_events_to_the_start(tmp_path: Path) -> None:
     """--years after a scheduled rule: the rule is in force from the new start year, later events drop."""
     out = tmp_path / "late"
@@ -515,3 +506,62 @@ def test_years_moves_earlier_events_to_the_start(tmp_path: Path) -> None:
     assert "H200 licensed" in first  # the baseline's 2026 rule applies in 2030
     manifest = json.loads((out / "manifest.json").read_text())
     assert all(2030 <= ev["year"] <= 2040 for ev in manifest["parameters"]["events"])
+
+
+# --- issue 12: CLI manners ----------------------------------------------------------------------
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    import sim
+
+    assert cli.main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"sputnik {sim.__version__}"
+
+
+def test_a_closed_pipe_ends_quietly() -> None:
+    import subprocess
+    import sys
+
+    proc = subprocess.run(
+        f"{sys.executable} -m sim list | head -1", shell=True, capture_output=True, text=True
+    )
+    assert proc.returncode == 0 and len(proc.stdout.splitlines()) == 1
+    assert proc.stderr == "", proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["run", "baseline", "--seed", "-1"], ["--seed", "out of range"]),
+        (["run", "baseline", "--seed", "1e400"], ["--seed", "not a whole number"]),
+        (["run", "baseline", "--seed", str(2**64)], ["--seed", "out of range"]),
+        (["run"], ["the following arguments are required"]),
+        (["sweep", "x.toml", "--out", "o", "--workers", "0"], ["--workers", "must be 1 or more"]),
+        (["frobnicate"], ["invalid choice"]),
+    ],
+)
+def test_usage_errors_are_one_line_exit_2(
+    argv: list[str], words: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and err.startswith("error: sputnik"), err
+    for w in words:
+        assert w in err, err
+
+
+def test_validate_recognises_decks_and_role_files(capsys: pytest.CaptureFixture[str]) -> None:
+    games = Path(__file__).resolve().parents[1] / "scenarios" / "games"
+    assert cli.main(["validate", str(games / "deck.toml"), str(games / "roles.toml")]) == 0
+    out = capsys.readouterr().out
+    assert "deck: 8 card(s)" in out and "role file:" in out
+
+
+def test_validate_a_bad_deck_names_the_card(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    deck = tmp_path / "deck.toml"
+    deck.write_text('[[cards]]\nid = "a b"\ntitle = "t"\nduration_years = -1\nset = {}\n')
+    assert cli.main(["validate", str(deck)]) == 2
+    err = capsys.readouterr().err
+    assert "cards[0].id: 'a b' is not an id" in err and "cards[0].duration_years" in err

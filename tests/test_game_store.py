@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -197,3 +198,297 @@ def test_bad_script_is_refused_with_file_and_reason(tmp_path, capsys):
     script.write_text("[round.1.usa]\nenforcement = 2.0\n")
     assert main(["play", "baseline", "--script", str(script)]) == 2
     assert "usa: enforcement = 2 refused" in capsys.readouterr().err
+
+
+# --- issue 12: saves that cannot be lost ------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def saved_game(tmp_path_factory):
+    """A save with three bot rounds (copied per test before damaging it)."""
+    db = tmp_path_factory.mktemp("save") / "g.db"
+    assert main(["play", "baseline", "--bots", "--rounds", "3", "--save", str(db)]) == 0
+    return db
+
+
+def _copy(src, tmp_path, name="g.db"):
+    import shutil
+
+    dst = tmp_path / name
+    shutil.copy(src, dst)
+    return dst
+
+
+def test_a_second_process_on_the_same_save_is_refused(saved_game, tmp_path, capsys):
+    import subprocess
+    import sys
+
+    db = _copy(saved_game, tmp_path)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from sim.game.store import Store; s = Store.open(sys.argv[1]); "
+            "print('locked', flush=True); time.sleep(60)",
+            str(db),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        code = main(["play", "--resume", str(db), "--bots", "--rounds", "8"])
+        err = capsys.readouterr().err
+        assert code == 2 and "open in another process" in err and len(err.splitlines()) == 1
+    finally:
+        holder.kill()
+        holder.wait()
+        holder.stdout.close()
+    st = Store.open(db)
+    assert [r["round"] for r in st.rounds()] == [1, 2, 3]  # nothing deleted
+    st.close()
+    assert main(["play", "--resume", str(db), "--bots", "--rounds", "4"]) == 0  # lock released
+
+
+def test_rounds_are_append_only(saved_game, tmp_path):
+    db = _copy(saved_game, tmp_path)
+    st = Store.open(db)
+    rec = st.rounds()[1]
+    with pytest.raises(UserError, match="append-only"):
+        st.save_round(rec)  # round 2 again would delete/replace saved rounds
+    st.close()
+
+
+def _sql(db, *statements):
+    with sqlite3.connect(db) as conn:
+        for s in statements:
+            conn.execute(s)
+    conn.close()
+
+
+CORRUPTIONS = {
+    "deleted round": (
+        lambda db: _sql(db, "DELETE FROM rounds WHERE round = 2"),
+        "round 2 is missing",
+    ),
+    "edited round": (
+        lambda db: _sql(
+            db,
+            "UPDATE rounds SET record = replace(record, '\"year\"', '\"year\" ') WHERE round = 3",
+        ),
+        "round 3 is damaged (checksum mismatch)",
+    ),
+    "missing setup row": (
+        lambda db: _sql(db, "DELETE FROM meta WHERE key = 'setup'"),
+        "setup of the game is missing",
+    ),
+    "torn setup": (
+        lambda db: _sql(db, "UPDATE meta SET value = substr(value, 1, 100) WHERE key = 'setup'"),
+        "setup of the game is damaged",
+    ),
+    "another app's tables": (
+        lambda db: (
+            db.unlink(),
+            _sql(db, "CREATE TABLE notes (t TEXT)", "INSERT INTO notes VALUES ('x')"),
+        ),
+        "not a saved game",
+    ),
+    "non-UTF-8 text": (
+        lambda db: _sql(db, "UPDATE rounds SET record = CAST(X'7BF1F27D' AS TEXT) WHERE round = 2"),
+        "round 2 is damaged",
+    ),
+    "truncated": (
+        lambda db: db.write_bytes(db.read_bytes()[: len(db.read_bytes()) // 3]),
+        "",
+    ),
+    "scenario no longer valid": (
+        lambda db: _sql(
+            db,
+            "UPDATE meta SET value = replace(value, '\"utilisation\": 0.4', '\"utilisation\": 7.5') WHERE key = 'setup'",
+        ),
+        "saved scenario: world.utilisation",
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(CORRUPTIONS))
+def test_a_damaged_save_gives_a_clear_refusal(kind, saved_game, tmp_path, capsys):
+    damage, message = CORRUPTIONS[kind]
+    db = _copy(saved_game, tmp_path)
+    damage(db)
+    code = main(["play", "--resume", str(db), "--bots", "--rounds", "5"])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert message in err and "Traceback" not in err and "http" not in err, err
+    assert all(line.startswith("error: ") for line in err.splitlines()), err
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_bit_flips_never_crash_and_never_lose_silently(seed, saved_game, tmp_path, capsys):
+    import random
+
+    db = _copy(saved_game, tmp_path)
+    data = bytearray(db.read_bytes())
+    rng = random.Random(seed)
+    for _ in range(8):
+        i = rng.randrange(100, len(data))
+        data[i] ^= 1 << rng.randrange(8)
+    db.write_bytes(bytes(data))
+    code = main(["play", "--resume", str(db), "--bots", "--rounds", "4"])
+    cap = capsys.readouterr()
+    assert code in (0, 2), cap.err
+    assert "Traceback" not in cap.err and "internal error" not in cap.err, cap.err
+    if code == 0:  # the flips hit unused bytes: the three rounds are still there, intact
+        assert "Resumed after round 3" in cap.out
+
+
+@pytest.mark.parametrize("kind", ["file", "unwritable"])
+def test_play_out_is_checked_before_round_one(kind, tmp_path, capsys):
+    out = tmp_path / "report.txt" if kind == "file" else Path("/proc/sputnik-no/report")
+    if kind == "file":
+        out.write_text("x")
+    db = tmp_path / "g.db"
+    code = main(
+        ["play", "baseline", "--bots", "--rounds", "2", "--save", str(db), "--out", str(out)]
+    )
+    err = capsys.readouterr()
+    assert code == 2 and "--out" in err.err and "Round 1" not in err.out
+    assert not db.exists()
+
+
+def test_a_bad_round_three_stops_the_script_before_round_one(tmp_path, capsys):
+    script = tmp_path / "moves.toml"
+    script.write_text(
+        "[round.1.usa]\nenforcement = 0.7\n[round.3.usa]\nenforcement = 7.0\n"
+        '[round.4]\ncards = ["no-such-card"]\n[round.2.usa]\npredict = { "lag_months.china" = nan }\n'
+    )
+    code = main(["play", "baseline", "--script", str(script), "--rounds", "4"])
+    out = capsys.readouterr()
+    assert code == 2 and "Round 1" not in out.out
+    assert "round.2.usa.predict.lag_months.china: nan is invalid" in out.err
+
+
+def test_script_checked_against_the_game_before_round_one(tmp_path, capsys):
+    script = tmp_path / "moves.toml"
+    script.write_text(
+        '[round.1.usa]\nenforcement = 0.7\n[round.3.usa]\nenforcement = 7.0\n[round.4]\ncards = ["no-such-card"]\n'
+    )
+    code = main(["play", "baseline", "--script", str(script), "--rounds", "4"])
+    out = capsys.readouterr()
+    assert code == 2 and "Round 1" not in out.out
+    assert "round.3.usa: usa: enforcement = 7 refused" in out.err
+    assert "round.4.cards: no card 'no-such-card'" in out.err
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "round = 3\n",
+        "[round.x.usa]\nenforcement = 1\n",
+        "[round.1]\nusa = 5\n",
+        "[round.1.usa]\nenforcement = [1, 2]\n",
+        "[round.1.usa]\npredict = 5\n",
+        "[round.1.override.usa]\nenforcement = 0.5\n",
+        "seed = -1\n",
+        '[round.1]\ncards = "taiwan-crisis"\n',
+    ],
+)
+def test_script_tables_of_the_wrong_shape_are_one_line_each(text, tmp_path, capsys):
+    script = tmp_path / "moves.toml"
+    script.write_text(text)
+    code = main(["play", "baseline", "--script", str(script)])
+    err = capsys.readouterr().err
+    assert code == 2 and str(script) in err and "Traceback" not in err, err
+
+
+def test_non_utf8_inputs_are_one_line(tmp_path, capsys):
+    bad = tmp_path / "x.toml"
+    bad.write_bytes(b"\xff\xfe title = 1")
+    for argv in (
+        ["play", "baseline", "--script", str(bad)],
+        ["play", "baseline", "--bots", "--deck", str(bad)],
+        ["play", "baseline", "--bots", "--role-file", str(bad)],
+        ["sweep", str(bad), "--out", str(tmp_path / "o")],
+    ):
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err
+        assert "not valid UTF-8" in err and len(err.splitlines()) == 1, err
+
+
+def test_play_argument_manners(tmp_path, capsys, saved_game):
+    assert main(["play", "baseline", "--bots", "--rounds", "-3"]) == 2
+    err = capsys.readouterr().err
+    assert "--rounds" in err and len(err.splitlines()) == 1
+    db = _copy(saved_game, tmp_path)
+    assert main(["play", "stargate", "--resume", str(db), "--bots"]) == 2
+    assert "keeps its own scenario" in capsys.readouterr().err
+
+
+def test_unknown_role_message_does_not_blame_roles_flag():
+    game = Game(make_setup())
+    with pytest.raises(UserError) as info:
+        game.role_id("mars")
+    assert (
+        "--roles" not in info.value.problems[0] and "unknown role 'mars'" in info.value.problems[0]
+    )
+
+
+def test_a_format_1_save_still_resumes(saved_game, tmp_path, capsys):
+    """Saves written before checksums (format 1) open, verify by round numbers and play on."""
+    db = tmp_path / "old.db"
+    src = sqlite3.connect(saved_game)
+    dst = sqlite3.connect(db)
+    with dst:
+        for table in ("meta", "moves", "cards", "predictions"):
+            sql = src.execute("SELECT sql FROM sqlite_master WHERE name = ?", (table,)).fetchone()[
+                0
+            ]
+            dst.execute(sql)
+            rows = src.execute(f"SELECT * FROM {table}").fetchall()
+            if rows:
+                marks = ", ".join("?" * len(rows[0]))
+                dst.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
+        dst.execute(
+            "CREATE TABLE rounds (round INTEGER PRIMARY KEY, year INTEGER, record TEXT NOT NULL, saved_at TEXT)"
+        )
+        dst.executemany(
+            "INSERT INTO rounds VALUES (?, ?, ?, ?)",
+            src.execute("SELECT round, year, record, saved_at FROM rounds").fetchall(),
+        )
+        dst.execute("UPDATE meta SET value = '1' WHERE key = 'format'")
+    src.close()
+    dst.close()
+    assert main(["play", "--resume", str(db), "--bots", "--rounds", "4"]) == 0
+    assert "Resumed after round 3" in capsys.readouterr().out
+    st = Store.open(db)
+    assert [r["round"] for r in st.rounds()] == [1, 2, 3, 4]
+    st.close()
+
+
+def test_an_integrity_report_that_is_not_utf8_is_a_refusal(saved_game, tmp_path, capsys):
+    """Found by ``make fuzz``: bit flips can make SQLite's own integrity message non-UTF-8, which
+    Python fails to decode (UnicodeDecodeError, not a DatabaseError)."""
+    import random
+
+    pristine = saved_game.read_bytes()
+    db = tmp_path / "g.db"
+    for seed in range(5000):
+        data = bytearray(pristine)
+        rng = random.Random(seed)
+        for _ in range(rng.randint(1, 20)):
+            i = rng.randrange(len(data))
+            data[i] ^= 1 << rng.randrange(8)
+        db.write_bytes(bytes(data))
+        conn = sqlite3.connect(db)
+        try:
+            conn.execute("PRAGMA quick_check").fetchone()
+        except UnicodeDecodeError:
+            break
+        except sqlite3.DatabaseError:
+            pass
+        finally:
+            conn.close()
+    else:
+        pytest.fail("no flip pattern reproduced the non-UTF-8 integrity message")
+    assert main(["play", "--resume", str(db), "--bots", "--rounds", "4"]) == 2
+    assert "the file is damaged" in capsys.readouterr().err

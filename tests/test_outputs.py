@@ -150,3 +150,125 @@ def test_charts_from_tables_read_back(short: sim.Result, tmp_path: Path) -> None
 def test_nation_colours_are_stable() -> None:
     assert charts.nation_colour("china") == charts.NATION_COLOURS["china"]
     assert charts.nation_colour("atlantis", 3).startswith("#")
+
+
+# --- issue 12: outputs that never mix or escape ----------------------------------------------
+
+
+def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    from sim.cli import main
+
+    code = main(argv)
+    return code, capsys.readouterr().err
+
+
+def test_run_refuses_a_directory_of_other_files_unless_forced(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "thesis.docx").write_text("precious")
+    code, err = _run(
+        ["run", "baseline", "--years", "2025:2026", "--no-charts", "--out", str(out)], capsys
+    )
+    assert code == 2 and "not empty" in err and "--force" in err and len(err.splitlines()) == 1
+    assert (out / "thesis.docx").read_text() == "precious"
+    code, _ = _run(
+        ["run", "baseline", "--years", "2025:2026", "--no-charts", "--out", str(out), "--force"],
+        capsys,
+    )
+    assert code == 0 and not (out / "thesis.docx").exists() and (out / "years.csv").exists()
+
+
+def test_a_second_run_replaces_the_first_instead_of_mixing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "o"
+    assert _run(["run", "baseline", "--years", "2025:2026", "--out", str(out)], capsys)[0] == 0
+    pngs = sorted(p.name for p in out.glob("*.png"))
+    assert pngs
+    assert (
+        _run(["run", "baseline", "--years", "2025:2026", "--no-charts", "--out", str(out)], capsys)[
+            0
+        ]
+        == 0
+    )
+    assert not list(out.glob("*.png"))  # old charts do not linger beside new tables
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert sorted(p.name for p in out.iterdir()) == manifest["files"]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging left
+
+
+@pytest.mark.parametrize("kind", ["file", "unwritable", "cwd"])
+def test_bad_out_is_refused_before_the_run(
+    kind: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if kind == "file":
+        out = tmp_path / "f.txt"
+        out.write_text("x")
+    elif kind == "unwritable":
+        out = Path("/proc/sputnik-cannot-write-here/o")  # refused even for root
+    else:
+        monkeypatch.chdir(tmp_path)
+        (tmp_path / "x").write_text("x")
+        out = Path(".")
+    import sim.results
+
+    ran = []
+    monkeypatch.setattr(sim.results, "run", lambda *a, **k: ran.append(1))
+    code, err = _run(["run", "baseline", "--out", str(out)], capsys)
+    assert code == 2 and len(err.splitlines()) == 1 and "--out" in err, err
+    assert not ran
+
+
+def test_compare_refuses_a_run_directory_and_writes_nothing_outside(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run_dir = tmp_path / "r"
+    assert (
+        _run(
+            ["run", "baseline", "--years", "2025:2026", "--no-charts", "--out", str(run_dir)],
+            capsys,
+        )[0]
+        == 0
+    )
+    code, err = _run(
+        [
+            "compare",
+            "baseline",
+            "no-controls",
+            "--years",
+            "2025:2026",
+            "--no-charts",
+            "--out",
+            str(run_dir),
+        ],
+        capsys,
+    )
+    assert code == 2 and "holds run output, not compare output" in err
+
+
+def test_scenario_ids_cannot_escape_out(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, err = _run(["run", "baseline", "--set", 'id="../../../escaped"'], capsys)
+    assert code == 2 and "is not an id" in err
+    f = tmp_path / "abs.toml"
+    f.write_text('extends = "baseline"\ntitle = "t"\nid = "/abs/path"\n')
+    code, err = _run(["run", str(f)], capsys)
+    assert code == 2 and "is not an id" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["abs.toml"]
+
+
+def test_post_run_check_names_non_finite_tables() -> None:
+    import pandas as pd
+
+    from sim.checks import check_finite
+    from sim.errors import InternalError
+
+    check_finite({"years": pd.DataFrame({"a": [1.0, 2.0], "b": ["x", "y"]})}, "s", 0)
+    with pytest.raises(InternalError, match=r"years\.a \(1 rows\)"):
+        check_finite({"years": pd.DataFrame({"a": [1.0, float("nan")]})}, "s", 0)
+    with pytest.raises(InternalError, match="labs.x"):
+        check_finite({"labs": pd.DataFrame({"x": [float("inf")]})}, "s", 0)

@@ -134,7 +134,7 @@ def test_dask_equals_serial(reference: Path, spec_file: Path, tmp_path: Path):
         processes=False,
         protocol="tcp://",
         host="127.0.0.1",
-        dashboard_address=None,
+        dashboard_address=":0",
     ) as cluster:
         assert cluster.scheduler_address.startswith("tcp://127.0.0.1")
         res = run_sweep(
@@ -337,3 +337,241 @@ def test_sobol_and_morris_sweeps_end_to_end(tmp_path: Path):
     assert (m["mu_star"] >= m["mu"].abs() - 1e-12).all()  # mu* = mean |effect| >= |mean effect|
     rep = analysis.analyze(tmp_path / "morris", prim_rules=[])
     assert any(p.name == "morris.png" for p in rep["files"])
+
+
+# --- issue 12: sweeps that cannot mislead or leak ---------------------------------------------
+
+
+@pytest.mark.parametrize("address", ["banana", "tcp://127.0.0.1", "tcp://host:99999", "ftp://h:1"])
+def test_bad_scheduler_is_refused_at_once_and_leaves_nothing(
+    address: str, spec_file: Path, tmp_path: Path, capsys
+):
+    out = tmp_path / "o"
+    t0 = time.perf_counter()
+    code = main(["sweep", str(spec_file), "--out", str(out), "--scheduler", address, "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2 and time.perf_counter() - t0 < 5
+    assert len(err.splitlines()) == 1 and "--scheduler" in err and "Traceback" not in err
+    assert not out.exists()  # so the retry is not refused as "already holds a sweep"
+    assert main(["sweep", str(spec_file), "--out", str(out), "--dry-run"]) == 0
+
+
+def test_validate_and_dry_run_say_what_a_sweep_will_do(spec_file: Path, tmp_path: Path, capsys):
+    assert main(["validate", str(spec_file)]) == 0
+    out = capsys.readouterr().out
+    assert f"sweep: {N_RUNS} runs, 16 points" in out
+    assert "1 uncertainty x 4 sample(s) (lhs)" in out and "2 lever(s) x 4 combination(s)" in out
+    assert main(["sweep", str(spec_file), "--out", str(tmp_path / "d"), "--dry-run"]) == 0
+    assert "dry run" in capsys.readouterr().out and not (tmp_path / "d").exists()
+    script = Path(__file__).resolve().parents[1] / "scenarios" / "games" / "example-moves.toml"
+    assert main(["validate", str(script)]) == 0
+    assert "move script: 5 round(s)" in capsys.readouterr().out
+
+
+def test_shipped_sweep_spec_validates_as_a_sweep_not_a_scenario(capsys):
+    smoke = Path(__file__).resolve().parents[1] / "scenarios" / "sweeps" / "smoke.toml"
+    assert main(["validate", str(smoke)]) == 0
+    captured = capsys.readouterr()
+    assert "ok" in captured.out and "sweep:" in captured.out and captured.err == ""
+
+
+def test_spec_toml_is_written_as_documented(spec_file: Path, tmp_path: Path, capsys):
+    out = tmp_path / "s"
+    assert main(["sweep", str(spec_file), "--out", str(out), "--workers", "1", "--quiet"]) == 0
+    assert (out / "spec.toml").read_text() == spec_file.read_text()
+
+
+def test_runs_that_raise_make_the_sweep_fail_unless_allowed(
+    spec_file: Path, tmp_path: Path, monkeypatch, capsys
+):
+    real = sim.run
+
+    def flaky(scenario, seed=0, overrides=None):
+        if overrides["controls.enforcement"] == 0.9:
+            raise ValueError("model blew up")
+        return real(scenario, seed=seed, overrides=overrides)
+
+    monkeypatch.setattr(sim, "run", flaky)
+    argv = ["sweep", str(spec_file), "--workers", "1", "--quiet"]
+    assert main([*argv, "--out", str(tmp_path / "a")]) == 3
+    assert "runs raised" in capsys.readouterr().err
+    assert main([*argv, "--out", str(tmp_path / "b"), "--allow-failures"]) == 0
+
+
+def test_factorial_at_a_schema_bound_stays_inside_it():
+    """low + 1.0 * (high - low) can round past high; the drawn value must not."""
+    import numpy as np
+
+    from sim.sweeps.samplers import transform
+    from sim.sweeps.spec import Param
+
+    lows = np.linspace(0.01, 0.5, 200)
+    pair = next(
+        (lo, hi)
+        for lo in lows
+        for hi in (0.9, 0.7, 0.3 + lo, 1.0)
+        if hi > lo and lo + 1.0 * (hi - lo) > hi
+    )
+    values = transform(Param("x", "lever", low=pair[0], high=pair[1]), np.linspace(0, 1, 5))
+    assert max(values) == pair[1] and min(values) == pair[0]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (("high = 0.9", "high = inf"), "high: inf is invalid: must be a finite number"),
+        (("n = 4", "n = nan"), "sampler.n: nan is invalid"),
+        (("n = 4", "n = 1e12"), "sampler.n: 1000000000000.0 is invalid"),
+        (("n = 4", "n = 1000000000000"), "sampler.n"),
+        (("seed = 11", "seed = -1"), "seed: -1 is invalid"),
+        (("seed = 11", "seed = true"), "seed: True is invalid"),
+        (
+            ('"sputnik_year"]', '"sputnik_year", "sputnik_year"]'),
+            "outcomes[4]: 'sputnik_year' is listed twice",
+        ),
+        (
+            (
+                '"controls.enforcement" = [0.2, 0.9]',
+                '"nations.china.programme.total_usd" = [1e9, 2e9]',
+            ),
+            "gives an invalid scenario",
+        ),
+    ],
+)
+def test_specs_that_used_to_run_badly_are_refused(change, message, tmp_path: Path, capsys):
+    f = tmp_path / "bad.toml"
+    f.write_text(SPEC.replace(*change))
+    assert main(["sweep", str(f), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err, err
+    assert not (tmp_path / "o").exists()
+
+
+def test_run_count_above_the_limit_needs_yes(spec_file: Path, tmp_path: Path, capsys, monkeypatch):
+    monkeypatch.setenv("SPUTNIK_MAX_RUNS", "10")
+    assert main(["sweep", str(spec_file), "--out", str(tmp_path / "o"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert f"{N_RUNS} runs is above the limit of 10" in err and "--yes" in err
+    assert not (tmp_path / "o").exists()
+    huge = tmp_path / "huge.toml"
+    huge.write_text(
+        SPEC.replace("n = 4", "n = 9000000").replace("replications = 2", "replications = 50")
+    )
+    t0 = time.perf_counter()
+    assert main(["sweep", str(huge), "--out", str(tmp_path / "h"), "--quiet"]) == 2
+    assert "1,800,000,000 runs is above the limit" in capsys.readouterr().err
+    assert time.perf_counter() - t0 < 10  # counted, not sampled
+
+
+@pytest.mark.parametrize("kind", ["file", "unwritable", "foreign"])
+def test_sweep_and_analyze_refuse_a_bad_out(
+    kind: str, spec_file: Path, tmp_path: Path, capsys, reference: Path
+):
+    if kind == "file":
+        out = tmp_path / "f"
+        out.write_text("x")
+    elif kind == "unwritable":
+        out = Path("/proc/sputnik-nope/o")
+    else:
+        out = tmp_path / "mine"
+        out.mkdir()
+        (out / "notes.txt").write_text("keep")
+    assert main(["sweep", str(spec_file), "--out", str(out), "--quiet"]) == 2
+    assert main(["analyze", str(reference), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 2 and "Traceback" not in err, err
+
+
+def _damage_chunk(out: Path) -> None:
+    (out / "chunks" / "outcomes-000001.parquet").write_bytes(b"PAR1 torn")
+
+
+def _swap_chunk(out: Path) -> None:
+    a = out / "chunks" / "outcomes-000000.parquet"
+    (out / "chunks" / "outcomes-000001.parquet").write_bytes(a.read_bytes())
+
+
+def _bad_journal_line(out: Path) -> None:
+    lines = (out / "manifest.jsonl").read_text().splitlines()
+    i = next(n for n, line in enumerate(lines) if json.loads(line)["chunk"] == 1)
+    lines[i] = lines[i][: len(lines[i]) // 2]  # chunk 1's line torn mid-way
+    (out / "manifest.jsonl").write_text("\n".join(lines) + "\n")
+
+
+@pytest.mark.parametrize("damage", [_damage_chunk, _swap_chunk, _bad_journal_line])
+def test_resume_verifies_chunks_and_redoes_bad_ones(
+    damage, reference: Path, spec_file: Path, tmp_path: Path
+):
+    out = tmp_path / "r"
+    with pytest.raises(RuntimeError, match="stopped after 3 chunks"):
+        run_sweep(spec_file, out, workers=1, stop_after_chunks=3)
+    damage(out)
+    res = run_sweep(spec_file, out, workers=1, resume=True)
+    assert res.resumed_chunks == 2  # chunk 1 was redone
+    assert same_bytes(reference, out, "outcomes.parquet")
+    assert same_bytes(reference, out, "yearly.parquet")
+
+
+def test_torn_spec_json_is_a_clear_refusal(spec_file: Path, tmp_path: Path, capsys):
+    out = tmp_path / "t"
+    with pytest.raises(RuntimeError):
+        run_sweep(spec_file, out, workers=1, stop_after_chunks=1)
+    (out / "spec.json").write_text('{"spec_hash": "ab')
+    assert main(["sweep", str(spec_file), "--out", str(out), "--resume", "--quiet"]) == 2
+    assert "spec.json is damaged" in capsys.readouterr().err
+
+
+def _die_in_worker(task):
+    os._exit(1)
+
+
+def test_a_dead_worker_is_reported_with_the_resume_hint(
+    spec_file: Path, tmp_path: Path, capsys, monkeypatch
+):
+    import sim.sweeps.runner as runner
+
+    monkeypatch.setattr(runner, "run_chunk", _die_in_worker)
+    out = tmp_path / "w"
+    code = main(["sweep", str(spec_file), "--out", str(out), "--workers", "2", "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 1 and "a worker process died" in err and "internal error" not in err
+    assert f"--out {out} --resume" in err
+
+
+def test_killing_the_sweep_takes_its_workers_down(spec_file: Path, tmp_path: Path):
+    import psutil
+
+    out = tmp_path / "k"
+    env = {**os.environ, "SPUTNIK_SWEEP_TEST_DELAY": "0.5"}
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "sim",
+            "sweep",
+            str(spec_file),
+            "--out",
+            str(out),
+            "--workers",
+            "2",
+            "--quiet",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        kids: list = []
+        while time.monotonic() < deadline and proc.poll() is None and len(kids) < 2:
+            kids = psutil.Process(proc.pid).children(recursive=True)
+            time.sleep(0.05)
+        assert len(kids) >= 2, "the pool did not start"
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        gone, alive = psutil.wait_procs(kids, timeout=15)
+        assert not alive, f"workers outlived the sweep: {alive}"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

@@ -152,3 +152,122 @@ def test_one_override_path_for_a_loaded_scenario_and_a_name():
 def test_override_into_a_scalar_is_a_clear_error():
     with pytest.raises(sim.ScenarioError, match=r"--set: controls\.enforcement"):
         sim.load_scenario("baseline", overrides={"controls.enforcement.x": 1})
+
+
+# --- issue 12: the reproducers, one named fixture each (tests/fixtures/issue12/) --------------
+
+ISSUE12 = FIXTURES / "issue12"
+ISSUE12_CASES = {
+    # cross-references checked again after events apply
+    "event-lab-nation-mars.toml": ("events[2].set", ["2028", "labs.deepseek.nation", "'mars'"]),
+    "event-controller-mars.toml": ("events[2].set", ["controls.controller", "'mars'"]),
+    "event-rival-mars.toml": ("events[3].set", ["nations.usa.reaction.rival", "'mars'"]),
+    "event-exclusive-skynet.toml": ("events[2].set", ["exclusive_buyers", "lab 'skynet'"]),
+    "event-origin-mix.toml": ("events[2].set", ["labs.deepseek", "sum to 3, not 1"]),
+    "event-min-above-max.toml": ("events[2].set", ["efficiency_share_min exceeds"]),
+    # finite numbers only, strict types, finite extremes bounded
+    "inf-compute.toml": ("labs.deepseek.compute_h100e", ["inf", "finite"]),
+    "nan-origin-mix.toml": ("labs.deepseek.origin_mix.legal", ["nan", "finite"]),
+    "bool-as-number.toml": ("labs.deepseek.efficiency", ["True", "not true/false"]),
+    "tiny-price.toml": ("vendors.nvidia.price_usd", ["1e-300", "greater than or equal to 1"]),
+    "tiny-threshold.toml": ("controls.tpp_threshold", ["1e-320", "greater than or equal to 1"]),
+    "huge-perf.toml": ("vendors.huawei.perf_h100e", ["1e+300", "less than or equal to 1000"]),
+    # poor messages
+    "no-title.toml": ("title", ["required key is missing"]),
+    "empty-extends.toml": ("extends", ["empty", "scenario id"]),
+    "id-abs-path.toml": ("id", ["'/abs/path' is not an id"]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ISSUE12_CASES))
+def test_issue12_scenario_gives_one_clear_line_naming_the_file(name):
+    key, reasons = ISSUE12_CASES[name]
+    with pytest.raises(sim.ScenarioError) as info:
+        sim.load_scenario(ISSUE12 / name)
+    (line,) = info.value.problems
+    assert line.startswith(str((ISSUE12 / name).resolve())), line  # the child, never the parent
+    assert "baseline.toml" not in line and "http" not in line, line
+    assert key in line, line
+    for word in reasons:
+        assert word in line, line
+
+
+def test_every_issue12_scenario_fixture_has_a_case():
+    assert {p.name for p in ISSUE12.glob("*.toml")} - {"bom.toml"} == set(ISSUE12_CASES)
+
+
+def test_a_utf8_bom_is_read_as_text():
+    assert sim.load_scenario(ISSUE12 / "bom.toml").title == "A file saved with a UTF-8 BOM"
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "words"),
+    [
+        ("world.h100e_flops", "1e400", ["inf", "finite"]),
+        ("world.h100e_flops", "nan", ["nan", "finite"]),
+        ("labs.deepseek.efficiency", "true", ["not true/false"]),
+        ("controls.enforcement.x", "1", ["'controls.enforcement' is a value"]),
+        ("events.0.year", "2030", ["'events' is a list", "scenario file"]),
+        ("id", '"../../../escaped"', ["is not an id"]),
+        ("controls..enforcement", "1", ["empty part"]),
+        ("x" * 600, "1", ["too long"]),
+        (
+            "world.diffusion",
+            "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]",
+            ["invalid"],
+        ),
+    ],
+)
+def test_bad_set_values_are_one_line_on_set(key, value, words):
+    with pytest.raises(sim.ScenarioError) as info:
+        sim.load_scenario("baseline", {key: value})
+    assert len(info.value.problems) == 1, info.value.problems
+    line = info.value.problems[0]
+    assert line.startswith("--set: "), line
+    for word in words:
+        assert word in line, line
+
+
+def test_extends_chain_is_bounded(tmp_path):
+    from sim.config.inputs import MAX_EXTENDS
+
+    (tmp_path / "s0.toml").write_text('extends = "baseline"\ntitle = "0"\n')
+    for i in range(1, MAX_EXTENDS + 5):
+        (tmp_path / f"s{i}.toml").write_text(f'extends = "s{i - 1}"\ntitle = "{i}"\n')
+    sim.load_scenario(tmp_path / "s5.toml")  # a short chain is fine
+    with pytest.raises(sim.ScenarioError) as info:
+        sim.load_scenario(tmp_path / f"s{MAX_EXTENDS + 4}.toml")
+    (line,) = info.value.problems
+    assert f"more than {MAX_EXTENDS} files" in line
+
+
+def test_size_and_device_files_are_refused_without_reading_them_whole(tmp_path, monkeypatch):
+    monkeypatch.setenv("SPUTNIK_MAX_FILE_BYTES", "1000")
+    big = tmp_path / "big.toml"
+    big.write_text('title = "x"\n' + "# pad\n" * 400)
+    with pytest.raises(sim.ScenarioError, match="larger than the 1,000-byte limit"):
+        sim.load_scenario(big)
+    with pytest.raises(sim.ScenarioError, match="larger than the 1,000-byte limit"):
+        sim.load_scenario("/dev/zero")
+
+
+def test_names_too_long_and_deep_nesting_are_one_line(tmp_path):
+    with pytest.raises(sim.ScenarioError) as info:
+        sim.load_scenario("n" * 5000)
+    assert len(info.value.problems) == 1 and len(info.value.problems[0]) < 400
+    deep = tmp_path / "deep.toml"
+    deep.write_text("x = " + "[" * 2000 + "]" * 2000 + "\n")
+    with pytest.raises(sim.ScenarioError, match="nested more than"):
+        sim.load_scenario(deep)
+
+
+def test_ids_from_file_names_become_slugs(tmp_path):
+    f = tmp_path / "My scenario (v2).toml"
+    f.write_text('extends = "baseline"\ntitle = "t"\n')
+    assert sim.load_scenario(f).id == "My-scenario-v2"
+
+
+def test_event_checks_are_silent_for_valid_events():
+    """Every shipped scenario (events included) passes the after-events check."""
+    for info in sim.list_scenarios():
+        sim.load_scenario(info.id)

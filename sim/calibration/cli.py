@@ -10,6 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from sim.cli import seed_arg
 from sim.errors import UserError
 
 
@@ -40,7 +41,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     b.add_argument(
         "--overrides", type=Path, help="TOML file of tuned values (from `sputnik calibrate`)"
     )
-    b.add_argument("--seed", type=int, default=0)
+    b.add_argument("--seed", type=seed_arg, default=0)
     b.add_argument("--out", type=Path, help="directory for backtest.csv and backtest.png")
     b.set_defaults(func=_backtest)
 
@@ -74,7 +75,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="nation whose lag and compute share to measure (default china)",
     )
     s.add_argument("--years", default="2030,2045", help="comma-separated years (default 2030,2045)")
-    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--seed", type=seed_arg, default=0)
     s.add_argument(
         "--include-sourced",
         action="store_true",
@@ -99,9 +100,12 @@ def _params(args: argparse.Namespace) -> int:
 
 def _backtest(args: argparse.Namespace) -> int:
     from sim.calibration import backtest
-    from sim.calibration.calibrate import read_overrides
+    from sim.config.inputs import read_overrides_file
+    from sim.outputs import prepare_dir
 
-    overrides = read_overrides(args.overrides) if args.overrides else None
+    overrides = read_overrides_file(args.overrides) if args.overrides else None
+    if args.out:
+        prepare_dir(args.out)  # checked before the work, not after
     bt = backtest.run_backtest(args.scenario, seed=args.seed, overrides=overrides)
     print(backtest.format_table(bt))
     if args.out:
@@ -117,11 +121,21 @@ def _calibrate(args: argparse.Namespace) -> int:
     names = [p.strip() for p in args.params.split(",") if p.strip()] if args.params else None
     if args.points < 2:
         raise UserError(f"--points: {args.points} is too few (need at least 2)")
+    _check_out_file(args.out)
     fit = calibrate.fit(args.scenario, names=names, points=args.points)
     print(calibrate.describe(fit))
     calibrate.write_overrides(fit, args.out)
     print(f"wrote {args.out}")
     return 0
+
+
+def _check_out_file(path: Path) -> None:
+    """``--out FILE``: not a directory, and its folder exists (or can be made) and is writable."""
+    from sim.outputs import prepare_dir
+
+    if path.is_dir():
+        raise UserError(f"--out {path}: is a directory; name the overrides file to write")
+    prepare_dir(path.parent if str(path.parent) else Path("."))
 
 
 def _sensitivity(args: argparse.Namespace) -> int:
@@ -131,6 +145,9 @@ def _sensitivity(args: argparse.Namespace) -> int:
         years = [int(y) for y in args.years.split(",") if y.strip()]
     except ValueError:
         raise UserError(f"--years: '{args.years}' is not a comma-separated list of years") from None
+    from sim.outputs import prepare_dir
+
+    prepare_dir(args.out)  # checked before the runs, not after
     res = sensitivity.one_at_a_time(
         args.scenario,
         nation=args.nation,

@@ -1,8 +1,10 @@
-"""Scenario configuration: schema, loading, validation."""
+"""Scenario configuration: schema, loading, validation, and the one input layer (:mod:`.inputs`)."""
 
+from sim.config.inputs import InputError, read_toml
 from sim.config.loader import (
     ScenarioError,
     ScenarioInfo,
+    apply_overrides,
     list_scenarios,
     load_scenario,
     parse_value,
@@ -13,6 +15,9 @@ from sim.config.schema import FORMAT_VERSION, ORIGINS, Scenario
 
 __all__ = [
     "FORMAT_VERSION",
+    "InputError",
+    "apply_overrides",
+    "read_toml",
     "ORIGINS",
     "Scenario",
     "ScenarioError",

@@ -7,21 +7,29 @@ file, the key path and the reason, with a "did you mean" for misspelt keys.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
+import re
 import tomllib
-import types
-import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
+from sim.config.inputs import (
+    MAX_EXTENDS,
+    InputError,
+    loc_text,
+    read_toml,
+    reason,
+    shorten,
+)
 from sim.config.paths import did_you_mean, set_path
-from sim.config.schema import Scenario
+from sim.config.schema import MAX_ID, Scenario, check_slug
 
 SCENARIO_DIR_ENV = "SPUTNIK_SCENARIOS"
 OVERRIDE_SOURCE = "--set"
@@ -30,37 +38,52 @@ OVERRIDE_SOURCE = "--set"
 REPLACE_TABLES = frozenset({"origin_mix"})
 
 
-class ScenarioError(Exception):
+class ScenarioError(InputError):
     """Bad scenario input. ``problems`` holds one human-readable line per problem."""
 
-    def __init__(self, problems: list[str]):
-        self.problems = problems
-        super().__init__("\n".join(problems))
+
+def shipped_dir() -> Path:
+    """The shipped ``scenarios/`` folder: ``sim/_scenarios`` (a link to the repository's
+    ``scenarios/`` in a checkout, a real folder in an installed wheel)."""
+    return Path(__file__).resolve().parents[1] / "_scenarios"
 
 
 def scenario_dirs() -> list[Path]:
-    """Directories searched for scenario names: ``$SPUTNIK_SCENARIOS`` then the repo's ``scenarios/``."""
+    """Directories searched for scenario names: ``$SPUTNIK_SCENARIOS`` then the shipped scenarios."""
     dirs = []
     if os.environ.get(SCENARIO_DIR_ENV):
         dirs += [Path(p) for p in os.environ[SCENARIO_DIR_ENV].split(os.pathsep) if p]
-    dirs.append(Path(__file__).resolve().parents[2] / "scenarios")
+    dirs.append(shipped_dir())
     return dirs
+
+
+def _exists(p: Path) -> bool:
+    try:
+        return p.exists()
+    except OSError as exc:  # a name too long for the file system is simply not a file here
+        if exc.errno == errno.ENAMETOOLONG:
+            return False
+        raise
 
 
 def resolve_path(name_or_path: str | os.PathLike[str]) -> Path:
     """Find a scenario file by path or by id in the scenario directories."""
+    text = os.fspath(name_or_path)
+    if not str(text).strip():
+        raise ScenarioError(["(empty name): give a scenario id such as 'baseline' or a .toml file"])
     p = Path(name_or_path)
-    if p.suffix == ".toml" or p.exists():
-        if not p.exists():
-            raise ScenarioError([f"{p}: file not found"])
+    if p.suffix == ".toml" or _exists(p):
+        if not _exists(p):
+            raise ScenarioError([f"{shorten(str(p))}: file not found"])
         return p
-    for d in scenario_dirs():
-        cand = d / f"{name_or_path}.toml"
-        if cand.exists():
-            return cand
+    if len(str(text)) <= 255 and "/" not in str(text):
+        for d in scenario_dirs():
+            cand = d / f"{name_or_path}.toml"
+            if _exists(cand):
+                return cand
     known = [s.id for s in list_scenarios()]
-    hint = did_you_mean(str(name_or_path), known, fallback="known")
-    raise ScenarioError([f"{name_or_path}: no such scenario{hint}"])
+    hint = did_you_mean(shorten(str(text)), known, fallback="known")
+    raise ScenarioError([f"{shorten(str(text))}: no such scenario{hint}"])
 
 
 @dataclass(frozen=True)
@@ -81,8 +104,8 @@ def list_scenarios() -> list[ScenarioInfo]:
             if f.stem in seen:
                 continue
             try:
-                raw = tomllib.loads(f.read_text())
-            except (tomllib.TOMLDecodeError, OSError):
+                raw = read_toml(f)
+            except InputError:
                 raw = {}
             desc = " ".join(str(raw.get("description", "")).split())
             summary = desc.split(". ")[0].rstrip(".") + "." if desc else ""
@@ -92,13 +115,9 @@ def list_scenarios() -> list[ScenarioInfo]:
 
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError([f"{path}: not valid TOML: {exc}"]) from None
-    except UnicodeDecodeError:
-        raise ScenarioError([f"{path}: not a text file (not valid UTF-8)"]) from None
-    except OSError as exc:
-        raise ScenarioError([f"{path}: cannot read: {exc.strerror}"]) from None
+        return read_toml(path)
+    except InputError as exc:
+        raise ScenarioError(exc.problems) from None
 
 
 def _merge(
@@ -140,12 +159,22 @@ def _load_raw(path: Path, prov: dict[str, str], chain: tuple[Path, ...] = ()) ->
     if path in chain:
         names = " -> ".join(p.stem for p in (*chain, path))
         raise ScenarioError([f"{path}: extends: cycle {names}"])
+    if len(chain) >= MAX_EXTENDS:
+        raise ScenarioError(
+            [f"{chain[0]}: extends: a chain of more than {MAX_EXTENDS} files (through {path.name})"]
+        )
     raw = _read_toml(path)
     parent_name = raw.get("extends")
     base: dict[str, Any] = {}
     if parent_name is not None:
         if not isinstance(parent_name, str):
             raise ScenarioError([f"{path}: extends: must be a scenario id (a string)"])
+        if not parent_name.strip():
+            raise ScenarioError(
+                [
+                    f"{path}: extends: empty; give a scenario id such as 'baseline' (or remove the key)"
+                ]
+            )
         try:
             parent = (
                 resolve_path(parent_name)
@@ -155,20 +184,33 @@ def _load_raw(path: Path, prov: dict[str, str], chain: tuple[Path, ...] = ()) ->
         except ScenarioError as exc:
             raise ScenarioError([f"{path}: extends: {exc.problems[0]}"]) from None
         base = _load_raw(parent, prov, (*chain, path))
-        base.pop("id", None)
-        base.pop("title", None)
-        base.pop("description", None)
+        for own in ("id", "title", "description"):  # each file names and describes itself
+            base.pop(own, None)
+            prov.pop(own, None)
     merged = _merge(base, raw, str(path), prov)
     merged["extends"] = parent_name
     return merged
 
 
+def slug_of(stem: str) -> str:
+    """A file stem made into a scenario id: characters other than letters, digits, ``-``, ``_``
+    and ``.`` become ``-`` (``"My scenario"`` -> ``"My-scenario"``)."""
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", stem).strip("-.")[:MAX_ID] or "scenario"
+    try:
+        return check_slug(slug)
+    except ValueError:
+        return "scenario"
+
+
 def parse_value(text: str) -> Any:
     """Parse a ``--set`` value as a TOML literal (numbers, booleans, arrays), else keep the string."""
     try:
-        return tomllib.loads(f"v = {text}")["v"]
-    except tomllib.TOMLDecodeError:
+        value = tomllib.loads(f"v = {text}")
+    except (tomllib.TOMLDecodeError, RecursionError):
         return text
+    if len(value) != 1:  # text such as "1\nother = 2" smuggling in a second key: keep it as text
+        return text
+    return value["v"]
 
 
 def _set_path(d: dict[str, Any], path: str, value: Any) -> None:
@@ -192,7 +234,7 @@ def load_scenario(
     path = resolve_path(name_or_path)
     prov: dict[str, str] = {}
     raw = _load_raw(path, prov)
-    raw.setdefault("id", path.stem)
+    raw.setdefault("id", slug_of(path.stem))
     return _validate_with_overrides(raw, overrides, prov, str(path.resolve()))
 
 
@@ -217,6 +259,13 @@ def _validate_with_overrides(
     source: str,
 ) -> Scenario:
     horizon_overridden = False
+    bad = []
+    for key in normalise_overrides(overrides):
+        why = _override_key_problem(raw, key)
+        if why:
+            bad.append(f"{OVERRIDE_SOURCE}: {shorten(key)}: {why}")
+    if bad:
+        raise ScenarioError(bad)
     for key, value in normalise_overrides(overrides).items():
         if isinstance(value, str):
             value = parse_value(value)
@@ -237,6 +286,32 @@ def _validate_with_overrides(
         return Scenario.model_validate(raw)
     except ValidationError as exc:
         raise ScenarioError(_explain(exc, prov, source)) from None
+
+
+def _override_key_problem(raw: Mapping[str, Any], key: str) -> str | None:
+    """Why ``key`` cannot be a dotted override path into ``raw`` (None if it can).
+
+    A path may create new tables (``nations.mars.name``) but not reach into a value or a list
+    (``controls.enforcement.x``, ``events.0.year``).
+    """
+    if not isinstance(key, str) or not key:
+        return "empty parameter path"
+    if len(key) > 512:
+        return "parameter path too long"
+    parts = key.split(".")
+    if any(not part for part in parts):
+        return "empty part in the dotted path (two dots, or a dot at an end)"
+    node: Any = raw
+    for n, part in enumerate(parts[:-1]):
+        if not isinstance(node, Mapping) or part not in node or node[part] is None:
+            return None  # a new (or unset optional) table: the schema judges its keys
+        node = node[part]
+        if not isinstance(node, Mapping):
+            where = ".".join(parts[: n + 1])
+            kind = "a list" if isinstance(node, list) else "a value"
+            hint = " (edit events in a scenario file)" if parts[0] == "events" else ""
+            return f"'{where}' is {kind}, not a table of parameters{hint}"
+    return None
 
 
 def _claim_new_prefixes(raw: dict[str, Any], key: str, prov: dict[str, str]) -> None:
@@ -280,38 +355,6 @@ def scenario_hash(scenario: Scenario) -> str:
 # --- error explanation -------------------------------------------------------------------
 
 
-def _unwrap(ann: Any) -> Any:
-    """Strip Optional/Union-with-None."""
-    origin = typing.get_origin(ann)
-    if origin in (typing.Union, types.UnionType):
-        args = [a for a in typing.get_args(ann) if a is not type(None)]
-        if len(args) == 1:
-            return _unwrap(args[0])
-    return ann
-
-
-def _fields_at(loc: tuple[Any, ...]) -> list[str]:
-    """Allowed keys at ``loc`` in the schema (for "did you mean")."""
-    ann: Any = Scenario
-    for part in loc:
-        ann = _unwrap(ann)
-        origin = typing.get_origin(ann)
-        if isinstance(ann, type) and issubclass(ann, BaseModel):
-            if part not in ann.model_fields:
-                return []
-            ann = ann.model_fields[part].annotation
-        elif origin is dict:
-            ann = typing.get_args(ann)[1]
-        elif origin is tuple:
-            ann = typing.get_args(ann)[0]
-        else:
-            return []
-    ann = _unwrap(ann)
-    if isinstance(ann, type) and issubclass(ann, BaseModel):
-        return list(ann.model_fields)
-    return []
-
-
 def _origin(path: str, prov: dict[str, str], default: str) -> str:
     """The file that set ``path``: a ``--set`` override or the loaded file itself if either set any
     key at or under it (a child's ``origin_mix`` inside a lab the parent defined), else the nearest
@@ -329,31 +372,23 @@ def _origin(path: str, prov: dict[str, str], default: str) -> str:
 
 
 def _explain(exc: ValidationError, prov: dict[str, str], default_file: str) -> list[str]:
+    """One line per error, naming the file (or ``--set``) that set the offending key."""
     lines: list[str] = []
     for err in exc.errors():
         loc = tuple(err["loc"])
-        path = ".".join(str(p) for p in loc)
-        kind = err["type"]
-        msg = err["msg"]
-        if kind == "value_error":
-            msg = msg.removeprefix("Value error, ")
+        dotted = ".".join(str(p) for p in loc)
+        shown = loc_text(loc)
+        if err["type"] == "value_error":
+            msg = str(err["msg"]).removeprefix("Value error, ")
             for line in msg.splitlines():
                 if not loc and ": " in line:
                     sub = line.split(": ", 1)[0]
-                    lines.append(f"{_origin(sub, prov, default_file)}: {line}")
+                    sub_dotted = sub.replace("[", ".").replace("]", "")
+                    lines.append(f"{_origin(sub_dotted, prov, default_file)}: {line}")
                 else:
                     lines.append(
-                        f"{_origin(path, prov, default_file)}: {path or '(top level)'}: {line}"
+                        f"{_origin(dotted, prov, default_file)}: {shown or '(top level)'}: {line}"
                     )
             continue
-        if kind == "extra_forbidden":
-            allowed = _fields_at(loc[:-1])
-            reason = "unknown key" + did_you_mean(str(loc[-1]), allowed, cutoff=0.5)
-        elif kind == "missing":
-            reason = "required key is missing"
-        else:
-            value = err.get("input")
-            shown = repr(value) if not isinstance(value, (dict, list)) else type(value).__name__
-            reason = f"{shown} is invalid: {msg}"
-        lines.append(f"{_origin(path, prov, default_file)}: {path}: {reason}")
+        lines.append(f"{_origin(dotted, prov, default_file)}: {shown}: {reason(err, Scenario)}")
     return lines

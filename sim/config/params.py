@@ -24,11 +24,14 @@ def param(
     gt: float | None = None,
     lt: float | None = None,
     sensitivity: tuple[float, float] | None = None,
+    bound: str | None = None,
 ) -> Any:
     """Return a pydantic ``Field`` carrying unit, source/assumption and a sensitivity range.
 
-    ``sensitivity`` is the (low, high) range the one-at-a-time and global sensitivity analyses
-    explore; it defaults to the valid range where one is given.
+    Values are strict (a bool is not a number) and finite. ``sensitivity`` is the (low, high)
+    range the one-at-a-time and global sensitivity analyses explore; it defaults to the valid
+    range where one is given. ``bound`` says why a bound is there when it is not physical but
+    keeps the model's arithmetic finite (found by fuzzing: ``tests/test_fuzz.py``).
     """
     extra: dict[str, Any] = {"unit": unit}
     if source:
@@ -37,6 +40,8 @@ def param(
         extra["assumption"] = assumption
     if sensitivity is not None:
         extra["sensitivity"] = list(sensitivity)
+    if bound:
+        extra["bound"] = bound
     return Field(
         default=default,
         description=description,
@@ -44,5 +49,7 @@ def param(
         le=le,
         gt=gt,
         lt=lt,
+        strict=True,
+        allow_inf_nan=False,
         json_schema_extra=extra,
     )

@@ -15,7 +15,7 @@ import typing
 from collections.abc import Iterable, Mapping
 from typing import Annotated, Any
 
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, PydanticUserError, TypeAdapter, ValidationError
 from pydantic.fields import FieldInfo
 
 from sim.config.schema import Controls, Lab, Nation, Scenario, Vendor, World
@@ -28,6 +28,7 @@ SETTABLE_SECTIONS: dict[str, type[BaseModel]] = {
     "vendors": Vendor,
 }
 KEYED_SECTIONS = ("nations", "labs", "vendors")
+STRICT = ConfigDict(strict=True, allow_inf_nan=False)
 
 
 def did_you_mean(
@@ -102,8 +103,13 @@ def _adapter(field: FieldInfo) -> TypeAdapter[Any]:
     """A cached validator for one schema field (fields live as long as their model class)."""
     hit = _ADAPTERS.get(id(field))
     if hit is None or hit[0] is not field:
-        ann = field.annotation
-        hit = (field, TypeAdapter(Annotated[ann, *field.metadata] if field.metadata else ann))
+        ann: Any = field.annotation
+        typ: Any = Annotated[ann, *field.metadata] if field.metadata else ann
+        try:  # the schema's own strictness: no bool as a number, no text as a bool, finite
+            adapter: TypeAdapter[Any] = TypeAdapter(typ, config=STRICT)
+        except PydanticUserError:  # a whole model (config is its own)
+            adapter = TypeAdapter(typ)
+        hit = (field, adapter)
         _ADAPTERS[id(field)] = hit
     return hit[1]
 

@@ -21,17 +21,20 @@ programme) is kept in the deck but marked not applicable, with the reason.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import Field, StringConstraints
+
+from sim.config.inputs import InputError, InputModel, load
+from sim.config.loader import shipped_dir
 from sim.config.paths import check_param_path
-from sim.config.schema import Scenario
+from sim.config.schema import Name, Scenario, Slug, Text
 from sim.errors import UserError
 from sim.game.metrics import parse_condition
 
-DEFAULT_DECK = Path(__file__).resolve().parents[2] / "scenarios" / "games" / "deck.toml"
+DEFAULT_DECK = shipped_dir() / "games" / "deck.toml"
 
 
 @dataclass(frozen=True)
@@ -66,19 +69,54 @@ class Card:
         return "facilitator plays it"
 
 
+Finite = Annotated[float, Field(strict=True, allow_inf_nan=False)]
+
+
+class CardTable(InputModel):
+    """One ``[[cards]]`` entry of a deck file (parameter paths are checked per scenario later)."""
+
+    id: Slug = Field(description="Card id (used to play it by hand).")
+    title: Name = Field(min_length=1, description="Title shown to players.")
+    text: Text = Field("", description="Text shown to players.")
+    story: Text = Field("", description="Longer story text for briefings and the report.")
+    trigger: (
+        Annotated[int, Field(ge=1900, le=2200)]
+        | Annotated[str, StringConstraints(min_length=1, max_length=500)]
+    ) = Field("manual", description="'manual', a year, or a condition on the model state.")
+    set: dict[str, Any] = Field(default_factory=dict, description="Parameter paths and values.")
+    at_least: dict[str, Finite] = Field(
+        default_factory=dict, description="Raise these numbers to at least the value."
+    )
+    at_most: dict[str, Finite] = Field(
+        default_factory=dict, description="Lower these numbers to at most the value."
+    )
+    duration_years: int = Field(
+        0, ge=0, le=50, description="Restore the previous values after this many years."
+    )
+
+
+class DeckFile(InputModel):
+    """A deck file: ``[[cards]]`` tables."""
+
+    cards: list[CardTable] = Field(default_factory=list, max_length=500)
+
+
 def read_deck(path: str | Path | None = None) -> list[dict[str, Any]]:
-    """The raw card tables of a deck file (the default deck if ``path`` is None)."""
+    """The validated card tables of a deck file (the default deck if ``path`` is None).
+
+    Shapes, types, ids and finite numbers are checked here, every problem on one line; the
+    parameter paths are checked against the scenario by :func:`build_deck`.
+    """
     p = Path(path) if path else DEFAULT_DECK
     try:
-        raw = tomllib.loads(p.read_text())
-    except OSError as exc:
-        raise UserError(f"{p}: cannot read deck: {exc.strerror}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise UserError(f"{p}: not valid TOML: {exc}") from None
-    cards = raw.get("cards", [])
-    if not isinstance(cards, list):
-        raise UserError(f"{p}: 'cards' must be an array of tables ([[cards]])")
-    return cards
+        deck = load(DeckFile, p, "--deck" if path else "")
+    except InputError as exc:
+        raise UserError(exc.problems) from None
+    ids = [c.id for c in deck.cards]
+    dups = sorted({i for i in ids if ids.count(i) > 1})
+    if dups:
+        raise UserError(f"{p}: duplicate card id(s): {', '.join(dups)}")
+    return [c.model_dump(exclude_unset=True) for c in deck.cards]
 
 
 def _reachable(scenario: Scenario, path: str) -> str | None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from sim.cli import count_arg, seed_arg
+
 DESCRIPTION = """Play the workshop game. People take roles (nations and labs) at this terminal, a
 script plays prepared moves, and bots play every other role. Moves are secret and resolve together;
 each round is one or more model years. Save with --save, continue with --resume, fork with
@@ -36,20 +38,20 @@ def register(subparsers: Any) -> None:
     p.add_argument("--resume", help="continue a saved game")
     p.add_argument(
         "--from-round",
-        type=int,
+        type=count_arg,
         help="with --resume: fork, replaying the rounds before N (needs --save NEW.db)",
     )
     p.add_argument(
         "--out",
         help="write the after-action report (report.md, report.html, charts) to this directory",
     )
-    p.add_argument("--years-per-round", type=int, help="model years per round (default 1)")
+    p.add_argument("--years-per-round", type=count_arg, help="model years per round (default 1)")
     p.add_argument(
         "--rounds",
-        type=int,
+        type=count_arg,
         help="stop after this many rounds (default: to the scenario's last year)",
     )
-    p.add_argument("--seed", type=int, help="random seed (default 0)")
+    p.add_argument("--seed", type=seed_arg, help="random seed (default 0)")
     p.add_argument("--deck", help="inject-card deck (TOML); default scenarios/games/deck.toml")
     p.add_argument(
         "--role-file", help="role briefs and scoring (TOML); default scenarios/games/roles.toml"
@@ -86,6 +88,14 @@ def _build(args: argparse.Namespace) -> Any:
     from sim.game.script import normalise_roles, read_script
     from sim.game.store import Store, branch
 
+    if args.resume and args.scenario:
+        raise UserError(
+            f"play: a resumed game keeps its own scenario; drop '{args.scenario}' or start a new game without --resume"
+        )
+    if args.out:  # checked and created before round 1, not after the game
+        from sim.outputs import prepare_dir
+
+        prepare_dir(args.out)
     script = read_script(args.script) if args.script else None
     if args.resume:
         if args.from_round is not None:

@@ -12,16 +12,19 @@ Role ids are nation ids and lab ids. A lab whose id is also a nation id (``rest`
 from __future__ import annotations
 
 import difflib
-import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
+from pydantic import Field, StringConstraints
+
+from sim.config.inputs import InputError, InputModel, load
+from sim.config.loader import shipped_dir
 from sim.config.schema import Scenario
 from sim.errors import UserError
 from sim.game.levers import Lever, default_levers
 
-GAMES_DIR = Path(__file__).resolve().parents[2] / "scenarios" / "games"
+GAMES_DIR = shipped_dir() / "games"
 DEFAULT_ROLE_FILE = GAMES_DIR / "roles.toml"
 
 
@@ -161,17 +164,60 @@ def _goal(raw: dict[str, Any], where: str) -> Goal:
     return Goal(metric, op, num, float(raw.get("weight", 1.0)), str(raw.get("label", "")))
 
 
+Finite = Annotated[float, Field(strict=True, allow_inf_nan=False)]
+Word = Annotated[str, StringConstraints(max_length=200)]
+
+
+class LeverTable(InputModel):
+    """``levers.NAME = { lo, hi, explain }``: narrow a lever's bounds or reword it."""
+
+    lo: Finite | None = None
+    hi: Finite | None = None
+    explain: Annotated[str, StringConstraints(max_length=500)] | None = None
+
+
+class ScoreTerm(InputModel):
+    """One weighted goal: ``{ metric = "lag_months.china", goal = ">= 12", weight = 2 }``."""
+
+    metric: Word
+    goal: Annotated[
+        str, StringConstraints(pattern=r"^\s*(>=|<=)\s*-?[0-9][0-9_.]*([eE][+-]?[0-9]+)?\s*$")
+    ]
+    weight: Annotated[float, Field(strict=True, allow_inf_nan=False, ge=0, le=1000)] = 1.0
+    label: Word = ""
+
+
+class RoleTable(InputModel):
+    """``[roles.ID]``: brief, objectives, scoring, headline, bot and lever adjustments."""
+
+    brief: Annotated[str, StringConstraints(max_length=20_000)] | None = None
+    objectives: list[Word] | None = Field(None, max_length=50)
+    score: list[ScoreTerm] | None = Field(None, max_length=50)
+    headline: Word | None = None
+    bot: Word | None = None
+    levers: dict[Word, LeverTable | Literal[False]] = Field(default_factory=dict)
+
+
+class RoleFile(InputModel):
+    """A role file: ``[roles.ID]`` tables keyed by role id."""
+
+    roles: dict[Word, RoleTable] = Field(default_factory=dict)
+
+
 def read_role_file(path: str | Path | None = None) -> dict[str, Any]:
-    """The raw role-file table (``[roles.<id>]`` sections); empty if the default file is missing."""
+    """The validated role-file table (``[roles.<id>]`` sections), as plain dicts.
+
+    The default file ships with the package (``sim/_scenarios/games/roles.toml``), so it is
+    always read; a missing or malformed file is a one-line :class:`UserError` per problem.
+    """
     p = Path(path) if path else DEFAULT_ROLE_FILE
-    if not p.exists():
-        if path:
-            raise UserError(f"{p}: role file not found")
-        return {}
     try:
-        return tomllib.loads(p.read_text()).get("roles", {})
-    except tomllib.TOMLDecodeError as exc:
-        raise UserError(f"{p}: not valid TOML: {exc}") from None
+        parsed = load(RoleFile, p, "--role-file" if path else "")
+    except InputError as exc:
+        raise UserError(exc.problems) from None
+    return {
+        rid: t.model_dump(exclude_none=True, exclude_unset=True) for rid, t in parsed.roles.items()
+    }
 
 
 def build_roles(scenario: Scenario, role_file: dict[str, Any] | None = None) -> dict[str, Role]:
@@ -237,4 +283,5 @@ def resolve_role_id(roles: dict[str, Role], name: str) -> str:
                     return rid
     m = difflib.get_close_matches(key, list(roles), n=1, cutoff=0.6)
     hint = f" (did you mean '{m[0]}'?)" if m else ""
-    raise UserError(f"--roles: unknown role '{name}'{hint}; roles are {', '.join(roles)}")
+    # no flag named: the same message serves --roles, --bot, a script and the game prompt
+    raise UserError(f"unknown role '{name[:60]}'{hint}; roles are {', '.join(roles)}")

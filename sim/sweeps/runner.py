@@ -17,14 +17,14 @@ import os
 import platform
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
+from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Executor, Future, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 
-from sim.errors import UserError
+from sim.errors import RunFailure, UserError
 from sim.sweeps.outcomes import Outcome, parse_outcome
 from sim.sweeps.samplers import Design, build_design, run_seed
 from sim.sweeps.spec import SweepSpec, load_spec
@@ -216,6 +216,82 @@ def _import_distributed() -> Any:
     return distributed
 
 
+SCHEMES = ("tcp", "tls", "ws", "wss", "ucx")
+
+
+def parse_scheduler(text: str | None) -> str | None:
+    """Check ``--scheduler`` before connecting: ``local``, ``tcp://HOST:PORT`` or ``HOST:PORT``.
+
+    Returns the address to connect to (``HOST:PORT`` gains ``tcp://``); a malformed value is a
+    one-line :class:`UserError` at once, not a 20-second connection attempt.
+    """
+    if text is None:
+        return None
+    t = text.strip()
+    if t == "local":
+        return t
+    scheme, sep, rest = t.partition("://")
+    if not sep:
+        scheme, rest = "tcp", t
+    host, colon, port = rest.rpartition(":")
+    problem = None
+    if scheme not in SCHEMES:
+        problem = f"unknown protocol '{scheme}' (use {', '.join(SCHEMES)})"
+    elif not colon or not host or "/" in host or " " in host:
+        problem = "expected HOST:PORT"
+    elif not port.isdigit() or not 1 <= int(port) <= 65535:
+        problem = f"port '{port[:20]}' is not a number from 1 to 65535"
+    if problem:
+        raise UserError(
+            f"--scheduler {text[:80]}: {problem}; give 'local' or a Dask scheduler address "
+            "such as tcp://10.0.0.5:8786"
+        )
+    return f"{scheme}://{host}:{port}"
+
+
+def check_scheduler(text: str | None) -> None:
+    """Parse ``--scheduler`` and check something listens there, before any other work."""
+    address = parse_scheduler(text)
+    if address is not None:
+        _import_distributed()  # "install the [cluster] extra" comes before any connection
+    if address is not None and address != "local":
+        _reachable(str(text), address)
+
+
+def _reachable(given: str, address: str | None) -> None:
+    """Fail in seconds, not after Dask's retries, when nothing listens at a tcp address."""
+    import socket
+
+    scheme, _, rest = (address or "").partition("://")
+    if scheme != "tcp":
+        return
+    host, _, port = rest.rpartition(":")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=5).close()
+    except OSError as exc:
+        raise UserError(
+            f"--scheduler {given}: cannot connect to the Dask scheduler ({exc.strerror or exc})"
+        ) from None
+
+
+def _die_with_parent(parent: int) -> None:
+    """Worker initialiser: exit when the sweep process dies, even by ``kill -9``.
+
+    Linux delivers SIGTERM to the worker when its parent exits (``PR_SET_PDEATHSIG``); the pid
+    check covers a parent that died before the signal was armed.
+    """
+    try:
+        import ctypes
+        import signal
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM, 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # pragma: no cover - not Linux: no parent-death signal
+        pass
+    if os.getppid() != parent:
+        os._exit(1)
+
+
 @contextlib.contextmanager
 def open_executor(workers: int, scheduler: str | None) -> Iterator[tuple[Executor, int, str]]:
     """Yield (executor, slots, backend description) for serial, local processes, or Dask.
@@ -229,11 +305,12 @@ def open_executor(workers: int, scheduler: str | None) -> Iterator[tuple[Executo
         if scheduler == "local":
             dask_fix_malloc()
             cluster = distributed.LocalCluster(
-                n_workers=workers, threads_per_worker=1, dashboard_address=None, silence_logs=40
+                n_workers=workers, threads_per_worker=1, dashboard_address=":0", silence_logs=40
             )
             address = cluster.scheduler_address
         else:
-            address = scheduler
+            address = parse_scheduler(scheduler)
+            _reachable(scheduler, address)
         try:
             client = distributed.Client(address, timeout="10s", set_as_default=False)
         except (OSError, TimeoutError) as exc:
@@ -257,7 +334,12 @@ def open_executor(workers: int, scheduler: str | None) -> Iterator[tuple[Executo
     from concurrent.futures import ProcessPoolExecutor
 
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    ex = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method))
+    ex = ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context(method),
+        initializer=_die_with_parent,
+        initargs=(os.getpid(),),
+    )
     try:
         yield ex, workers, f"{workers} local processes"
     finally:
@@ -298,9 +380,46 @@ def chunk_size_for(spec: SweepSpec, n_runs: int) -> int:
     return spec.chunk_size or max(1, min(MAX_CHUNK, math.ceil(n_runs / 16)))
 
 
-def _progress(total: int, done: int, enabled: bool) -> Any:
+class LineProgress:
+    """Progress as plain lines on stderr (when it is not a terminal): at most every 10% or 30 s."""
+
+    def __init__(self, total: int, done: int):
+        self.total, self.done = total, done
+        self.t0 = time.perf_counter()
+        self.last_t, self.last_share = self.t0, done / total if total else 1.0
+
+    def __enter__(self) -> LineProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def add_task(self, *_: Any, **__: Any) -> int:
+        """Match rich's Progress API (one task)."""
+        return 0
+
+    def advance(self, _task: int, runs: int) -> None:
+        """Record ``runs`` finished runs; print a line when due."""
+        import sys
+
+        self.done += runs
+        now = time.perf_counter()
+        share = self.done / self.total if self.total else 1.0
+        if share - self.last_share >= 0.1 or now - self.last_t >= 30 or self.done >= self.total:
+            rate = (self.done / (now - self.t0)) if now > self.t0 else 0.0
+            print(
+                f"sweep: {self.done:,}/{self.total:,} runs ({100 * share:.0f}%), {rate:.1f} runs/s",
+                file=sys.stderr,
+                flush=True,
+            )
+            self.last_t, self.last_share = now, share
+
+
+def _progress(total: int, done: int, enabled: bool | str) -> Any:
     if not enabled:
         return contextlib.nullcontext(None)
+    if enabled == "lines":
+        return LineProgress(total, done)
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -338,22 +457,26 @@ def run_sweep(
     workers: int | None = None,
     scheduler: str | None = None,
     resume: bool = False,
-    progress: bool = False,
+    progress: bool | str = False,
     stop_after_chunks: int | None = None,
+    force: bool = False,
 ) -> SweepResult:
     """Run (or resume) a sweep into directory ``out`` and return a :class:`SweepResult`.
 
     ``workers``: local processes (default: all cores; 1 = serial in this process). ``scheduler``:
-    a Dask scheduler address, or ``"local"`` for a local Dask cluster. ``stop_after_chunks`` stops
-    (raising ``RuntimeError``) after committing that many chunks: a test hook that simulates a crash.
+    a Dask scheduler address, or ``"local"`` for a local Dask cluster. ``progress``: True for a
+    bar, ``"lines"`` for plain lines. ``force`` replaces a non-empty ``out`` that holds no sweep.
+    ``stop_after_chunks`` stops (raising ``RuntimeError``) after committing that many chunks: a
+    test hook that simulates a crash. A dead worker raises :class:`RunFailure` with the
+    ``--resume`` command.
     """
-    spec_text = None
     if not isinstance(spec, SweepSpec):
-        spec_text = Path(spec).read_text() if Path(spec).exists() else None
         spec = load_spec(spec)
+    spec_text = spec.text
     workers = workers if workers is not None else (os.cpu_count() or 1)
     if workers < 1:
         raise UserError(f"--workers: {workers} is invalid: must be >= 1")
+    parse_scheduler(scheduler)  # a malformed address fails before anything starts
     started = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     t0 = time.perf_counter()
     scen = spec.base_scenario()
@@ -364,6 +487,7 @@ def run_sweep(
     csize = chunk_size_for(spec, n_runs)
     n_chunks = math.ceil(n_runs / csize)
     store = SweepStore(out)
+    store.check(spec.spec_hash, resume, force)  # before connecting or writing anything
     design_table = (
         pa.table(
             {
@@ -374,8 +498,6 @@ def run_sweep(
         if design.uncertainties
         else pa.table({"sample": pa.array(range(design.n_samples), pa.int64())})
     )
-    done = store.start(spec.to_json(), spec.spec_hash, spec_text, design_table, resume)
-    resumed = len(done)
 
     def task(c: int) -> ChunkTask:
         runs = []
@@ -386,14 +508,22 @@ def run_sweep(
             c, scen, spec.seed, runs, outcomes, schema, spec.keep_yearly, spec.common_seeds
         )
 
-    todo = iter([c for c in range(n_chunks) if c not in done])
+    def chunk_runs(c: int) -> range:
+        return range(c * csize, min(n_runs, (c + 1) * csize))
+
     delay = float(os.environ.get("SPUTNIK_SWEEP_TEST_DELAY", "0") or 0)  # test hook: slow commits
     committed = 0
-    runs_done = sum(min(n_runs, (c + 1) * csize) - c * csize for c in done)
-    with (
-        open_executor(workers, scheduler) as (ex, slots, backend),
-        _progress(n_runs, runs_done, progress) as prog,
-    ):
+    with contextlib.ExitStack() as stack:
+        ex, slots, backend = stack.enter_context(open_executor(workers, scheduler))
+        # the directory is written only once the backend is up: a bad --scheduler leaves nothing
+        done = store.start(spec.to_json(), spec.spec_hash, spec_text, design_table, resume)
+        done = {
+            c for c in done if c < n_chunks and store.verify(c, chunk_runs(c), spec.keep_yearly)
+        }
+        resumed = len(done)
+        todo = iter([c for c in range(n_chunks) if c not in done])
+        runs_done = sum(len(chunk_runs(c)) for c in done)
+        prog = stack.enter_context(_progress(n_runs, runs_done, progress))
         bar = (
             prog.add_task("sweep", total=n_runs, completed=runs_done) if prog is not None else None
         )
@@ -410,7 +540,16 @@ def run_sweep(
             finished, _ = wait(list(inflight), return_when=FIRST_COMPLETED)
             for fut in sorted(finished, key=lambda f: inflight[f]):
                 inflight.pop(fut)
-                res: ChunkResult = fut.result()
+                try:
+                    res: ChunkResult = fut.result()
+                except BrokenExecutor as exc:
+                    raise RunFailure(
+                        [
+                            f"sweep: a worker process died ({type(exc).__name__}); "
+                            f"{committed + resumed} finished chunk(s) are kept in {store.root}",
+                            f"continue with: sputnik sweep {spec.source} --out {store.root} --resume",
+                        ]
+                    ) from None
                 store.commit(
                     res.chunk,
                     res.outcomes,

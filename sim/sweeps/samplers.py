@@ -64,6 +64,10 @@ def transform(p: Param, u: np.ndarray) -> list[Any]:
         x = np.clip(np.array([nd.inv_cdf(float(v)) for v in q]), p.low, p.high)
     else:  # pragma: no cover - spec validation rejects other names
         raise ValueError(p.dist)
+    if p.low is not None and p.high is not None:
+        # low + 1.0 * (high - low) can round past high (0.1 + 0.8 -> 0.9000000000000001): a value
+        # at a schema bound must stay inside it
+        x = np.clip(x, p.low, p.high)
     if p.integer:
         return [int(round(v)) for v in x]
     return [float(v) for v in x]
@@ -146,11 +150,6 @@ class Design:
         """Points x replications."""
         return self.n_points * self.replications
 
-    @property
-    def param_paths(self) -> list[str]:
-        """Uncertainty paths, then lever paths (the parameter columns of the outcome table)."""
-        return [p.path for p in self.uncertainties] + [p.path for p in self.levers]
-
     def locate(self, run: int) -> tuple[int, int, int, int]:
         """(point, sample, combo, replication) of a run id."""
         point, rep = divmod(run, self.replications)
@@ -188,8 +187,3 @@ def build_design(spec: SweepSpec) -> Design:
     values = [transform(p, unit[:, i]) for i, p in enumerate(unc)]
     combos = list(itertools.product(*(lever_values(p, spec.levels) for p in spec.levers)))
     return Design(unc, spec.levers, unit, values, combos, spec.replications, spec.seed)
-
-
-def count_runs(spec: SweepSpec) -> int:
-    """Number of runs the spec asks for (without sampling)."""
-    return build_design(spec).n_runs

@@ -9,15 +9,18 @@ reported as one line ``FILE: key: reason (did you mean ...)`` through :class:`si
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 import math
-import tomllib
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import Field, StringConstraints, ValidationError
+
+from sim.config.inputs import MAX_SEED, InputError, InputModel, explain, read_toml_text
+from sim.config.paths import did_you_mean
 from sim.errors import ScenarioError, UserError
 
 METHODS = ("full_factorial", "lhs", "monte_carlo", "sobol", "morris")
@@ -41,6 +44,76 @@ TOP_KEYS = (
 SAMPLER_KEYS = ("method", "n", "levels", "second_order", "trajectories")
 DIST_KEYS = ("dist", "low", "high", "mode", "mean", "sd", "values", "levels", "range")
 ANALYSIS_KEYS = ("prim",)
+MAX_SAMPLE = 10_000_000  # rows of an uncertainty sample (n, trajectories)
+MAX_COMBOS = 1_000_000  # lever combinations
+MAX_RUNS_ENV = "SPUTNIK_MAX_RUNS"
+DEFAULT_MAX_RUNS = 100_000  # above this a sweep needs --yes (or a confirmation at a terminal)
+
+Finite = Annotated[float, Field(strict=True, allow_inf_nan=False)]
+Number = Finite  # strict: ints are accepted (as floats), bools and text are not
+Text = Annotated[str, StringConstraints(max_length=20_000)]
+
+
+class SamplerTable(InputModel):
+    """``[sampler]``: method and sample size (names are checked with suggestions later)."""
+
+    method: Annotated[str, StringConstraints(max_length=100)] = "full_factorial"
+    n: Annotated[int, Field(ge=0, le=MAX_SAMPLE)] | None = None
+    trajectories: Annotated[int, Field(ge=1, le=MAX_SAMPLE)] | None = None
+    levels: Annotated[int, Field(ge=2, le=1000)] | None = None
+    second_order: bool = False
+
+
+class AnalysisTable(InputModel):
+    """``[analysis]``: PRIM rules run by ``sputnik analyze``."""
+
+    prim: (
+        Annotated[str, StringConstraints(max_length=500)]
+        | list[Annotated[str, StringConstraints(max_length=500)]]
+    ) = Field(default_factory=list)
+
+
+class SweepFile(InputModel):
+    """The shape of a sweep spec file (types, finite numbers, bounds); meaning is checked after."""
+
+    title: Annotated[str, StringConstraints(max_length=200)] = ""
+    description: Text = ""
+    base: Annotated[str, StringConstraints(min_length=1, max_length=4096)]
+    overrides: dict[str, Any] = Field(default_factory=dict)
+    seed: Annotated[int, Field(ge=0, le=MAX_SEED)] = 0
+    replications: Annotated[int, Field(ge=1, le=10_000)] = 1
+    keep_yearly: bool = False
+    common_seeds: bool | None = None
+    chunk_size: Annotated[int, Field(ge=1, le=10_000)] | None = None
+    sampler: SamplerTable = Field(default_factory=SamplerTable)
+    uncertainties: dict[str, Any] = Field(default_factory=dict)
+    levers: dict[str, Any] = Field(default_factory=dict)
+    outcomes: list[Annotated[str, StringConstraints(max_length=200)]] = Field(
+        default_factory=list, max_length=500
+    )
+    analysis: AnalysisTable = Field(default_factory=AnalysisTable)
+
+
+class DistTable(InputModel):
+    """One swept parameter given as a table: a range or distribution, or listed values."""
+
+    dist: Annotated[str, StringConstraints(max_length=100)] | None = None
+    low: Number | None = None
+    high: Number | None = None
+    mode: Number | None = None
+    mean: Number | None = None
+    sd: Number | None = None
+    values: list[Any] | None = Field(None, max_length=10_000)
+    levels: Annotated[int, Field(ge=2, le=1000)] | None = None
+    range: Annotated[str, StringConstraints(max_length=100)] | None = None
+
+
+def max_runs() -> int:
+    """Runs a sweep may have without ``--yes`` (``$SPUTNIK_MAX_RUNS``, default 100,000)."""
+    try:
+        return int(os.environ.get(MAX_RUNS_ENV, "") or DEFAULT_MAX_RUNS)
+    except ValueError:
+        return DEFAULT_MAX_RUNS
 
 
 @dataclass(frozen=True)
@@ -95,6 +168,53 @@ class SweepSpec:
     horizon: tuple[int, int] = (0, 0)
     nations: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
+    text: str | None = None  # the spec file's text, copied to DIR/spec.toml
+
+    def axis(self, p: Param) -> int:
+        """Values of one full-factorial axis or lever: listed values, or its levels."""
+        return len(p.values) if p.dist == "choice" else p.levels or self.levels
+
+    @property
+    def n_samples(self) -> int:
+        """Rows of the uncertainty sample (computed without sampling)."""
+        d = len(self.uncertainties)
+        if d == 0:
+            return 1
+        if self.method == "full_factorial":
+            return math.prod(self.axis(p) for p in self.uncertainties)
+        if self.method == "sobol":
+            return self.n * (2 * d + 2 if self.second_order else d + 2)
+        if self.method == "morris":
+            return self.n * (d + 1)
+        return self.n
+
+    @property
+    def n_combos(self) -> int:
+        """Lever combinations (computed without building them)."""
+        return math.prod(self.axis(p) for p in self.levers)
+
+    @property
+    def n_runs(self) -> int:
+        """Runs the sweep asks for: samples x lever combinations x replications."""
+        return self.n_samples * self.n_combos * self.replications
+
+    def plan(self) -> str:
+        """What the sweep will do, in one line: ``40 runs, 2 levers x 20 points ...``."""
+        parts = []
+        if self.uncertainties:
+            parts.append(
+                f"{len(self.uncertainties)} uncertaint{'y' if len(self.uncertainties) == 1 else 'ies'}"
+                f" x {self.n_samples} sample(s) ({self.method})"
+            )
+        if self.levers:
+            parts.append(f"{len(self.levers)} lever(s) x {self.n_combos} combination(s)")
+        if self.replications > 1:
+            parts.append(f"{self.replications} replications")
+        points = self.n_samples * self.n_combos
+        return (
+            f"{self.n_runs:,} runs, {points:,} points: {', '.join(parts) or 'the base scenario only'}; "
+            f"{len(self.outcomes)} outcome(s)"
+        )
 
     def to_json(self) -> dict[str, Any]:
         """Everything that decides the sweep's results, as plain JSON (also stored in the output)."""
@@ -136,21 +256,19 @@ class SweepSpec:
 
 def load_spec(path: str | Path) -> SweepSpec:
     """Read and validate a sweep TOML file; raise :class:`UserError` listing every problem."""
+    import dataclasses
+
     p = Path(path)
     try:
-        raw = tomllib.loads(p.read_text())
-    except FileNotFoundError:
-        raise UserError(f"{p}: file not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise UserError(f"{p}: not valid TOML: {exc}") from None
-    except OSError as exc:
-        raise UserError(f"{p}: cannot read: {exc.strerror}") from None
-    return parse_spec(raw, source=str(p), base_dir=p.parent)
+        raw, text = read_toml_text(p)
+    except InputError as exc:
+        raise UserError(exc.problems) from None
+    spec = parse_spec(raw, source=str(p), base_dir=p.parent)
+    return dataclasses.replace(spec, text=text)
 
 
 def _hint(word: str, options: list[str] | tuple[str, ...]) -> str:
-    m = difflib.get_close_matches(word, list(options), n=1, cutoff=0.5)
-    return f" (did you mean '{m[0]}'?)" if m else f" (expected one of: {', '.join(options)})"
+    return did_you_mean(word, options, cutoff=0.5, fallback="expected one of")
 
 
 def _flatten(table: Any, prefix: str = "") -> dict[str, Any]:
@@ -178,9 +296,10 @@ def parse_spec(
     def err(key: str, reason: str) -> None:
         errs.append(f"{source}: {key}: {reason}")
 
-    for k in raw:
-        if k not in TOP_KEYS:
-            err(k, "unknown key" + _hint(k, TOP_KEYS))
+    try:  # shapes, types, finite numbers and bounds first, every problem on one line
+        SweepFile.model_validate(raw)
+    except ValidationError as exc:
+        raise UserError(explain(exc, source, SweepFile)) from None
 
     def get(key: str, typ: type | tuple[type, ...], default: Any) -> Any:
         v = raw.get(key, default)
@@ -304,6 +423,7 @@ def parse_spec(
         )
 
     out_names: list[str] = []
+    columns: dict[str, str] = {}
     if scen is not None:
         from sim.sweeps.outcomes import parse_outcome
 
@@ -315,17 +435,25 @@ def parse_spec(
                 )
                 continue
             try:
-                parse_outcome(o, scen)
+                column = parse_outcome(o, scen).column
             except ValueError as exc:
                 err(f"outcomes[{i}]", f"{o!r}: {exc}")
                 continue
+            if column in columns:
+                err(f"outcomes[{i}]", f"{o!r} is listed twice (as {columns[column]!r})")
+                continue
+            columns[column] = o
             out_names.append(o)
+        for p in params:
+            why = _corner_problem(scen, p)
+            if why:
+                err(f"{'uncertainties' if p.kind == 'uncertainty' else 'levers'}.{p.path}", why)
     if errs:
         raise UserError(errs)
     assert scen is not None
     from sim.config import scenario_hash
 
-    return SweepSpec(
+    spec = SweepSpec(
         source=source,
         title=title or Path(source).stem,
         description=description,
@@ -348,6 +476,40 @@ def parse_spec(
         horizon=(scen.horizon.start_year, scen.horizon.end_year),
         nations=tuple(scen.nations),
     )
+    if spec.n_samples > MAX_SAMPLE:
+        raise UserError(
+            f"{source}: sampler: {spec.n_samples:,} samples is above the limit of {MAX_SAMPLE:,}"
+        )
+    if spec.n_combos > MAX_COMBOS:
+        raise UserError(
+            f"{source}: levers: {spec.n_combos:,} lever combinations is above the limit of {MAX_COMBOS:,}"
+        )
+    return spec
+
+
+def _corners(p: Param) -> list[Any]:
+    """Values that bound what a parameter can draw: listed values, or low and high."""
+    if p.dist == "choice":
+        return list(p.values)
+    return [v for v in (p.low, p.high) if v is not None]
+
+
+def _corner_problem(scen: Any, p: Param) -> str | None:
+    """Why setting ``p`` to one of its extreme values leaves an invalid scenario (None if fine).
+
+    Catches paths the scenario lacks (a programme field where there is no programme) and
+    values that break a cross-field rule (a minimum above the base's maximum).
+    """
+    from sim.config.loader import apply_overrides
+
+    for v in _corners(p)[:50]:
+        value = int(round(v)) if p.integer and isinstance(v, float) else v
+        try:
+            apply_overrides(scen, {p.path: value})
+        except ScenarioError as exc:
+            line = exc.problems[0].removeprefix("--set: ").removeprefix(f"{scen.id}: ")
+            return f"= {value!r} gives an invalid scenario: {line}"
+    return None
 
 
 def _field_info(scen: Any, path: str) -> Any:
@@ -396,6 +558,11 @@ def _parse_param(
         if k not in DIST_KEYS:
             err(f"unknown key '{k}'" + _hint(k, DIST_KEYS))
             return None
+    try:
+        DistTable.model_validate(value)
+    except ValidationError as exc:
+        err("; ".join(line.removeprefix("<t>: ") for line in explain(exc, "<t>")))
+        return None
     d = dict(value)
     if d.get("range") is not None:
         if d["range"] != "sensitivity":

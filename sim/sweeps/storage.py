@@ -5,7 +5,8 @@ Layout of a sweep directory::
     spec.json             resolved spec (+ hash) written at the start; resume checks it
     design.parquet        unit coordinates of the uncertainty sample (for Sobol/Morris)
     chunks/outcomes-NNNNNN.parquet, chunks/yearly-NNNNNN.parquet
-    manifest.jsonl        one JSON line per committed chunk (the journal)
+    manifest.jsonl        one JSON line per committed chunk (the journal): rows, first and last
+                          run id and the SHA-256 of each chunk file, checked on --resume
     outcomes.parquet      final table, one row per run, sorted by run id
     yearly.parquet        final yearly nation records (only with keep_yearly)
     manifest.json         spec hash, versions, sampler, counts, timings, machine
@@ -17,8 +18,10 @@ re-runs the rest. Chunk boundaries depend on the spec only, so resumed tables eq
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -43,6 +46,15 @@ def _fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file's bytes."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 def write_atomic(table: pa.Table, path: Path) -> None:
@@ -76,6 +88,40 @@ class SweepStore:
         """True if the directory already holds (part of) a sweep."""
         return (self.root / "spec.json").exists()
 
+    def _old_spec(self) -> dict[str, Any]:
+        try:
+            data = json.loads((self.root / "spec.json").read_text())
+            if not isinstance(data, dict):
+                raise ValueError("not an object")
+            return data
+        except (OSError, ValueError):
+            raise UserError(
+                f"{self.root}: spec.json is damaged, so this sweep cannot be resumed; use a new --out"
+            ) from None
+
+    def check(self, spec_hash: str, resume: bool, force: bool = False) -> None:
+        """Refuse, before anything is written or started, an ``out`` that cannot take this sweep:
+        a file, a directory of other files (unless ``force``: they are removed), another sweep,
+        or (on resume) a different spec."""
+        from sim.outputs import check_out
+
+        if self.exists():
+            old = self._old_spec()
+            if not resume:
+                raise UserError(
+                    f"{self.root}: already holds a sweep; add --resume to continue it or choose another --out"
+                )
+            if old.get("spec_hash") != spec_hash:
+                raise UserError(
+                    f"{self.root}: --resume: the spec (or its base scenario) changed since this sweep started (hash {str(old.get('spec_hash', '?'))[:12]} != {spec_hash[:12]}); use a new --out"
+                )
+            return
+        if (self.root / "outcomes.parquet").exists():
+            raise UserError(f"{self.root}: already holds results; choose another --out")
+        check_out(self.root, "sweep", force)
+        if force and self.root.is_dir() and any(self.root.iterdir()):
+            shutil.rmtree(self.root)
+
     def start(
         self,
         spec_json: dict[str, Any],
@@ -89,7 +135,7 @@ class SweepStore:
         Raises :class:`UserError` if the directory holds another sweep, or a different one on resume.
         """
         if self.exists():
-            old = json.loads((self.root / "spec.json").read_text())
+            old = self._old_spec()
             if not resume:
                 raise UserError(
                     f"{self.root}: already holds a sweep; add --resume to continue it or choose another --out"
@@ -108,6 +154,9 @@ class SweepStore:
             and (self.root / "outcomes.parquet").exists()
         ):
             raise UserError(f"{self.root}: already holds results; choose another --out")
+        from sim.outputs import prepare_dir
+
+        prepare_dir(self.root)
         self.chunks.mkdir(parents=True, exist_ok=True)
         write_atomic(design, self.root / "design.parquet")
         if spec_text is not None:
@@ -117,28 +166,48 @@ class SweepStore:
 
     def committed(self) -> set[int]:
         """Chunk ids in the journal whose files exist (a torn last journal line is ignored)."""
-        done: set[int] = set()
+        return {c for c, rec in self._journal().items() if self.chunk_path("outcomes", c).exists()}
+
+    def _journal(self) -> dict[int, dict[str, Any]]:
+        """Chunk id -> its last well-formed journal record (torn or bad lines are skipped: the
+        chunk they name is redone)."""
+        seen: dict[int, dict[str, Any]] = {}
         if not self.journal.exists():
-            return done
-        for line in self.journal.read_text().splitlines():
+            return seen
+        for line in self.journal.read_text(errors="replace").splitlines():
             try:
                 rec = json.loads(line)
-            except json.JSONDecodeError:
-                continue  # torn final line of a killed run: that chunk is redone
-            if self.chunk_path("outcomes", rec["chunk"]).exists():
-                done.add(int(rec["chunk"]))
-        return done
+                chunk = int(rec["chunk"])
+            except (ValueError, TypeError, KeyError):
+                continue
+            if isinstance(rec, dict) and chunk >= 0:
+                seen[chunk] = rec
+        return seen
+
+    def verify(self, chunk: int, runs: range, yearly: bool) -> bool:
+        """True if a committed chunk is intact: checksums match the journal and it holds exactly
+        the rows of run ids ``runs``. A bad chunk is deleted so that it is redone."""
+        rec = self._journal().get(chunk, {})
+        paths = [self.chunk_path("outcomes", chunk)]
+        if yearly:
+            paths.append(self.chunk_path("yearly", chunk))
+        try:
+            for path in paths:
+                want = rec.get(f"sha256_{path.name.split('-')[0]}")
+                if want is None or file_sha256(path) != want:
+                    raise ValueError("checksum")
+            ids = pq.read_table(paths[0], columns=["run"]).column("run").to_pylist()
+            ok = ids == list(runs)
+        except (OSError, ValueError, KeyError, pa.ArrowException):
+            ok = False
+        if not ok:
+            for path in paths:
+                path.unlink(missing_ok=True)
+        return ok
 
     def journal_records(self) -> Iterator[dict[str, Any]]:
         """Parsed journal lines (last one wins per chunk)."""
-        seen: dict[int, dict[str, Any]] = {}
-        if self.journal.exists():
-            for line in self.journal.read_text().splitlines():
-                try:
-                    rec = json.loads(line)
-                except json.JSONDecodeError:
-                    continue
-                seen[int(rec["chunk"])] = rec
+        seen = self._journal()
         yield from (seen[k] for k in sorted(seen))
 
     # --- committing chunks ------------------------------------------------------------------
@@ -149,12 +218,18 @@ class SweepStore:
     def commit(
         self, chunk: int, outcomes: pa.Table, yearly: pa.Table | None, record: dict[str, Any]
     ) -> None:
-        """Make one finished chunk durable, then journal it."""
+        """Make one finished chunk durable, then journal it with its checksums and run ids."""
+        sums = {}
         if yearly is not None:
             write_atomic(yearly, self.chunk_path("yearly", chunk))
+            sums["sha256_yearly"] = file_sha256(self.chunk_path("yearly", chunk))
         write_atomic(outcomes, self.chunk_path("outcomes", chunk))
+        sums["sha256_outcomes"] = file_sha256(self.chunk_path("outcomes", chunk))
+        runs = outcomes.column("run").to_pylist() if "run" in outcomes.column_names else []
+        if runs:
+            sums.update(first_run=runs[0], last_run=runs[-1])
         with open(self.journal, "a") as fh:
-            fh.write(json.dumps({"chunk": chunk, **record}, sort_keys=True) + "\n")
+            fh.write(json.dumps({"chunk": chunk, **record, **sums}, sort_keys=True) + "\n")
             fh.flush()
             os.fsync(fh.fileno())
 
