@@ -259,7 +259,12 @@ def _config(
 
 
 def _lhs(n: int, d: int, rng: np.random.Generator) -> np.ndarray:
-    from scipy.stats import qmc
+    try:
+        from scipy.stats import qmc
+    except ImportError:  # pragma: no cover - exercised only without the extra
+        raise UserError(
+            "history matching needs scipy: pip install 'sputnik-moment[calibrate]'"
+        ) from None
 
     return qmc.LatinHypercube(d, rng=rng).random(n)
 
