@@ -344,3 +344,19 @@ def test_ensemble_file_round_trip_and_validation(reference, tmp_path: Path):
     with pytest.raises(UserError, match="not a JSON ensemble file"):
         load_ensemble(tmp_path / "junk.json")
     assert EnsembleFile.model_json_schema()["title"] == "EnsembleFile"
+
+
+def test_backtest_simulator_produces_shipped_target_ids():
+    """The interim model adapter: one history run gives a finite value for each mapped target."""
+    from sim.calibration.simulators import BacktestSimulator
+    from sim.calibration.targets import load_targets
+
+    targets = load_targets()
+    out = BacktestSimulator()({"world.frontier_share": 0.05}, 0)
+    mapped = [t.id for t in targets if f"{t.quantity}:{t.region}" in BacktestSimulator.target_ids()]
+    assert set(out) == set(mapped) and len(mapped) == 19
+    assert all(math.isfinite(v) and v > 0 for v in out.values())
+    base = BacktestSimulator()({}, 0)
+    assert (
+        out["largest_run_flop:usa:2024"] < base["largest_run_flop:usa:2024"]
+    )  # smaller flagship share
