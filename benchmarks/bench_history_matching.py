@@ -1,10 +1,12 @@
 """History-matching benchmark: candidate screens on a test function with a known answer, GP cost.
 
-    .venv/bin/python benchmarks/bench_history_matching.py          # ~1-2 min on 2 cores
+    .venv/bin/python benchmarks/bench_history_matching.py          # ~2-4 min on 2 cores
 
 Measures:
-  1. On a 4-parameter test function (curved non-implausible region, ~0.3% of the prior) with seed
-     noise, 5 waves x 100 runs, for the screens ``none``, ``nn`` (default) and ``gp``: survivors,
+  1. On two test functions with seed noise whose non-implausible region is known exactly (the
+     3-parameter function of ``tests/test_history_matching.py``, ~0.7% of the prior, and a harder
+     4-parameter one with a curved region, ~0.15%), 5 waves x 100 runs, for the screens ``none``,
+     ``nn`` (default) and ``gp``: survivors,
      simulator runs needed to reach 150 non-implausible sets, recall (share of the true region, by
      dense Monte Carlo, inside the survivors' bounding box), precision (survivors truly
      non-implausible without noise) and wall time.
@@ -29,24 +31,7 @@ from sim.calibration.history_matching import (
 )
 from sim.calibration.targets import Target
 
-PARAMS = [("x1", 0.0, 1.0), ("x2", 0.0, 1.0), ("x3", 0.1, 10.0, "log"), ("x4", -1.0, 1.0)]
 NOISE = 0.01
-
-
-def outputs(x1, x2, x3, x4):
-    """Four outputs; the region they allow is curved (x4 enters squared, x3 times x1)."""
-    return (x1 + x2 + 0.3 * x4**2, x1 - x2, x3 * (1 + x1), np.sin(3 * x4) + x2)
-
-
-def simulate(p, seed):
-    rng = np.random.default_rng(seed)
-    a, b, c, d = outputs(p["x1"], p["x2"], p["x3"], p["x4"])
-    return {
-        "a:t:2024": a + rng.normal(0, NOISE),
-        "b:t:2024": b + rng.normal(0, NOISE),
-        "c:t:2024": c,
-        "d:t:2024": d + rng.normal(0, NOISE),
-    }
 
 
 def target(q, value, half, scale="lin"):
@@ -59,56 +44,84 @@ def target(q, value, half, scale="lin"):
     )  # fmt: skip
 
 
-TRUTH = (0.3, 0.6, 2.0, 0.4)
-_a, _b, _c, _d = outputs(*TRUTH)
-TARGETS = [
-    target("a", _a, 0.1),
-    target("b", _b, 0.1),
-    target("c", _c, 0.1, "log"),
-    target("d", _d, 0.1),
-]
-SEED_SD = {"a": NOISE, "b": NOISE, "d": NOISE}
+class Problem:
+    """A test function: parameters, noise-free outputs, which outputs are noisy, targets at a truth."""
+
+    def __init__(self, name, params, outputs, noisy, truth, scales):
+        self.name, self.params, self.outputs, self.noisy = name, params, outputs, noisy
+        values = outputs(*truth)
+        self.targets = [
+            target(q, v, 0.1, sc) for q, v, sc in zip("abcd", values, scales, strict=False)
+        ]
+        self.seed_sd = {t.quantity: NOISE for t, n in zip(self.targets, noisy, strict=True) if n}
+
+    def __call__(self, p, seed):
+        rng = np.random.default_rng(seed)
+        out = self.outputs(*(p[name] for name, *_ in self.params))
+        return {
+            t.id: v + (rng.normal(0, NOISE) if n else 0.0)
+            for t, v, n in zip(self.targets, out, self.noisy, strict=True)
+        }
+
+    def true_region(self, n=1_000_000, seed=0):
+        from sim.calibration.history_matching import as_params
+
+        P = as_params(self.params)
+        u = np.random.default_rng(seed).random((n, len(P)))
+        x = [p.value(u[:, i]) for i, p in enumerate(P)]
+        m = transformed(self.targets, np.column_stack(self.outputs(*x)))
+        return u, max_implausibility(implausibility(self.targets, m, self.seed_var())) <= 3
+
+    def seed_var(self):
+        return np.array([NOISE**2 if n else 0.0 for n in self.noisy])
 
 
-def true_region(n=1_000_000, seed=0):
-    from sim.calibration.history_matching import as_params
+TOY3 = Problem(
+    "toy3",
+    [("x1", 0.0, 1.0), ("x2", 0.0, 1.0), ("x3", 0.1, 10.0, "log")],
+    lambda x1, x2, x3: (x1 + x2, x1 - x2, x3 * (1 + x1)),
+    (True, True, False),
+    (0.3, 0.6, 2.0),
+    ("lin", "lin", "log"),
+)
+CURVED4 = Problem(
+    "curved4",
+    [("x1", 0.0, 1.0), ("x2", 0.0, 1.0), ("x3", 0.1, 10.0, "log"), ("x4", -1.0, 1.0)],
+    lambda x1, x2, x3, x4: (x1 + x2 + 0.3 * x4**2, x1 - x2, x3 * (1 + x1), np.sin(3 * x4) + x2),
+    (True, True, False, True),
+    (0.3, 0.6, 2.0, 0.4),
+    ("lin", "lin", "log", "lin"),
+)
 
-    P = as_params(PARAMS)
-    u = np.random.default_rng(seed).random((n, len(P)))
-    x = [p.value(u[:, i]) for i, p in enumerate(P)]
-    m = transformed(TARGETS, np.column_stack(outputs(*x)))
-    sv = np.array([NOISE**2, NOISE**2, 0.0, NOISE**2])
-    return u, max_implausibility(implausibility(TARGETS, m, sv)) <= 3
 
-
-def screens():
-    u, true = true_region()
-    print(f"1. true non-implausible share of the prior: {true.mean():.4f} (MC, {len(u):,} points)")
+def screens(problem: Problem):
+    u, true = problem.true_region()
+    d = len(problem.params)
+    print(
+        f"1. {problem.name}: true non-implausible share of the prior {true.mean():.4f} (MC, {len(u):,} points)"
+    )
     print(
         f"{'screen':>6} {'seed':>4} {'runs':>5} {'surv':>5} {'to150':>6} {'recall':>6} {'prec':>5} {'s':>6}"
     )
-    sv = np.array([NOISE**2, NOISE**2, 0.0, NOISE**2])
     for screen in ("none", "nn", "gp"):
         for seed in (1, 2, 3):
-            with tempfile.TemporaryDirectory() as d:
+            with tempfile.TemporaryDirectory() as tmp:
                 t = time.perf_counter()
                 r = history_match(
-                    simulate, PARAMS, TARGETS, waves=5, n_per_wave=100, seed=seed, out_dir=d,
-                    seed_sd=SEED_SD, screen=screen, plots=False,
+                    problem, problem.params, problem.targets, waves=5, n_per_wave=100, seed=seed,
+                    out_dir=tmp, seed_sd=problem.seed_sd, screen=screen, plots=False,
                 )  # fmt: skip
                 wall = time.perf_counter() - t
             s = r.survivors
-            su = s[[f"u{i}" for i in range(4)]].to_numpy()
+            su = s[[f"u{i}" for i in range(d)]].to_numpy()
             inbox = (
                 ((u >= su.min(0)) & (u <= su.max(0))).all(1) if len(s) else np.zeros(len(u), bool)
             )
             recall = (inbox & true).sum() / true.sum()
-            m = transformed(TARGETS, np.column_stack(outputs(s.x1, s.x2, s.x3, s.x4)))
-            prec = (
-                (max_implausibility(implausibility(TARGETS, m, sv)) <= 3).mean()
-                if len(s)
-                else math.nan
-            )
+            x = [s[name].to_numpy() for name, *_ in problem.params]
+            m = transformed(problem.targets, np.column_stack(problem.outputs(*x)))
+            imp = implausibility(problem.targets, m, problem.seed_var())
+            prec = (max_implausibility(imp) <= 3).mean() if len(s) else math.nan
             cum = r.runs["non_implausible"].cumsum().to_numpy()
             to150 = str(int(np.argmax(cum >= 150)) + 1) if cum[-1] >= 150 else "never"
             print(
@@ -138,13 +151,15 @@ def gp_cost():
 
 
 def overhead():
+    targets = TOY3.targets
+
     def trivial(p, seed):
-        return {t.id: t.value for t in TARGETS}
+        return {t.id: t.value for t in targets}
 
     with tempfile.TemporaryDirectory() as d:
         t = time.perf_counter()
         r = history_match(
-            trivial, PARAMS, TARGETS, waves=2, n_per_wave=500, out_dir=d, plots=False, screen="nn"
+            trivial, TOY3.params, targets, waves=2, n_per_wave=500, out_dir=d, plots=False
         )
         wall = time.perf_counter() - t
     print(
@@ -153,6 +168,7 @@ def overhead():
 
 
 if __name__ == "__main__":
-    screens()
+    screens(TOY3)
+    screens(CURVED4)
     gp_cost()
     overhead()

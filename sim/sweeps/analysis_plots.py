@@ -121,24 +121,13 @@ def plot_sobol(sens: pd.DataFrame, path: Path) -> Path:
     for ax, o in zip(axes[:, 0], outs, strict=True):
         d = first[first["outcome"] == o].sort_values("ST")
         y = np.arange(len(d))
-        ax.barh(
-            y + 0.2,
-            d["ST"],
-            0.38,
-            xerr=d["ST_conf"],
-            color=PALETTE[0],
-            label="ST (total)",
-            capsize=2,
-        )
-        ax.barh(
-            y - 0.2,
-            d["S1"],
-            0.38,
-            xerr=d["S1_conf"],
-            color=PALETTE[1],
-            label="S1 (first order)",
-            capsize=2,
-        )
+        for shift, idx, colour, label in (
+            (0.2, "ST", PALETTE[0], "ST (total)"),
+            (-0.2, "S1", PALETTE[1], "S1 (first order)"),
+        ):
+            ax.barh(
+                y + shift, d[idx], 0.38, xerr=d[f"{idx}_conf"], color=colour, label=label, capsize=2
+            )
         ax.set_yticks(y, d["parameter"])
         ax.axvline(0, color="0.5", lw=0.6)
         ax.set_title(o, fontsize=9)
