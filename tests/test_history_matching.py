@@ -313,6 +313,7 @@ def test_ensemble_file_round_trip_and_validation(reference, tmp_path: Path):
     ens = reference.ensemble(25, created="2026-01-02")
     assert len(ens.members) == 25 and ens.provenance.method == "history matching"
     assert ens.provenance.seed == 5 and ens.provenance.settings["cutoff"] == 3.0
+    assert ens.provenance.targets_version == "custom"  # toy targets are not rows of targets.csv
     assert ens.provenance.n_non_implausible == len(reference.survivors)
     assert ens == reference.ensemble(25, created="2026-01-02")  # same seed, same members
     assert ens != reference.ensemble(25, seed=9, created="2026-01-02")
@@ -356,6 +357,13 @@ def test_backtest_simulator_produces_shipped_target_ids():
     mapped = [t.id for t in targets if f"{t.quantity}:{t.region}" in BacktestSimulator.target_ids()]
     assert set(out) == set(mapped) and len(mapped) == 19
     assert all(math.isfinite(v) and v > 0 for v in out.values())
+    from sim.calibration.history_matching import _targets_provenance
+
+    picked = [targets[i] for i in mapped]
+    assert _targets_provenance(picked, picked, None) == {
+        "targets_version": targets.version,
+        "targets_sha256": targets.sha256,
+    }
     base = BacktestSimulator()({}, 0)
     assert (
         out["largest_run_flop:usa:2024"] < base["largest_run_flop:usa:2024"]

@@ -258,6 +258,25 @@ def _config(
     return body, digest
 
 
+def _targets_provenance(
+    targets: Sequence[Target], T: list[Target], version: str | None
+) -> dict[str, str | None]:
+    """Version and file hash of the targets: the set's own, or the shipped table's if every
+    target is a row of it (a plain list filtered from ``load_targets()``), else 'custom'."""
+    if version is not None or hasattr(targets, "version"):
+        return {
+            "targets_version": version or targets.version,  # type: ignore[attr-defined]
+            "targets_sha256": getattr(targets, "sha256", None),
+        }
+    from sim.calibration.targets import load_targets
+
+    shipped = load_targets()
+    ids = set(shipped.ids)
+    if all(t.id in ids and shipped[t.id] == t for t in T):
+        return {"targets_version": shipped.version, "targets_sha256": shipped.sha256}
+    return {"targets_version": "custom", "targets_sha256": None}
+
+
 def _lhs(n: int, d: int, rng: np.random.Generator) -> np.ndarray:
     try:
         from scipy.stats import qmc
@@ -385,8 +404,7 @@ def history_match(
         "hash": digest,
         "config": config,
         "simulate": f"{getattr(simulate, '__module__', '?')}.{getattr(simulate, '__qualname__', type(simulate).__name__)}",
-        "targets_version": targets_version or getattr(targets, "version", None),
-        "targets_sha256": getattr(targets, "sha256", None),
+        **_targets_provenance(targets, T, targets_version),
         "waves": waves,
     }
     write_json_atomic(meta, cfg_file)
