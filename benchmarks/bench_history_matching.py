@@ -135,11 +135,13 @@ def gp_cost():
     rng = np.random.default_rng(0)
     X = rng.random((150, 12))
     y = np.sin(3 * X[:, 0]) + X[:, 1] ** 2 + 0.01 * rng.normal(size=150)
+    from threadpoolctl import threadpool_limits
+
     times = []
     for k in range(3):
         gp = _gp(12, k)
         t = time.perf_counter()
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), threadpool_limits(1):
             warnings.simplefilter("ignore")
             gp.fit(X, y)
         times.append(time.perf_counter() - t)
