@@ -19,6 +19,16 @@ def _pyplot():
     return pyplot()
 
 
+def _log(ax, axis: str = "x") -> None:
+    """Log scale with labelled decades only (minor labels overlap on narrow panels)."""
+    from matplotlib.ticker import LogLocator, NullFormatter
+
+    getattr(ax, f"set_{axis}scale")("log")
+    a = ax.xaxis if axis == "x" else ax.yaxis
+    a.set_major_locator(LogLocator(base=10))
+    a.set_minor_formatter(NullFormatter())
+
+
 def constrained_order(res: HistoryMatch) -> list[int]:
     """Parameter indices, most constrained first (survivors' unit range, smallest first)."""
     s = res.survivors
@@ -43,7 +53,7 @@ def plot_marginals(res: HistoryMatch, path: Path) -> Path:
         if not s.empty:
             ax.hist(s[p.path], bins=edges, color="C0", label="non-implausible")
         if p.scale == "log":
-            ax.set_xscale("log")
+            _log(ax)
         ax.set_xlim(p.low, p.high)
         ax.set_title(p.path, fontsize=8)
         ax.tick_params(labelsize=7)
@@ -95,10 +105,10 @@ def plot_pairs(res: HistoryMatch, path: Path) -> Path:
                     )
                 ax.set_ylim(py.low, py.high)
                 if py.scale == "log":
-                    ax.set_yscale("log")
+                    _log(ax, "y")
             ax.set_xlim(px.low, px.high)
             if px.scale == "log":
-                ax.set_xscale("log")
+                _log(ax)
             ax.tick_params(labelsize=6)
             if r == k - 1:
                 ax.set_xlabel(px.path, fontsize=7)
@@ -121,7 +131,7 @@ def plot_waves(res: HistoryMatch, path: Path) -> Path:
     """Runs and survivors per wave, and the sampling box volume (log scale)."""
     plt = _pyplot()
     w = res.waves
-    fig, (a, b) = plt.subplots(1, 2, figsize=(9, 3.2))
+    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 3.4))
     a.bar(w["wave"], w["n_runs"], color="0.8", label="runs")
     a.bar(w["wave"], w["n_pass"], color="C0", label="non-implausible")
     a.set_xlabel("wave")
