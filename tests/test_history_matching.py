@@ -177,7 +177,7 @@ from test_history_matching import toy, PARAMS, TARGETS, KW
 from sim.calibration.history_matching import history_match
 
 def slow(p, seed):
-    time.sleep(0.004)
+    time.sleep(0.01)
     return toy(p, seed)
 
 history_match(slow, PARAMS, TARGETS, seed=5, out_dir={out!r}, **KW)
