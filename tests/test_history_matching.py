@@ -314,6 +314,7 @@ def test_ensemble_file_round_trip_and_validation(reference, tmp_path: Path):
     assert len(ens.members) == 25 and ens.provenance.method == "history matching"
     assert ens.provenance.seed == 5 and ens.provenance.settings["cutoff"] == 3.0
     assert ens.provenance.targets_version == "custom"  # toy targets are not rows of targets.csv
+    assert ens.provenance.targets == ["a:toy:2024", "b:toy:2024", "c:toy:2024"]
     assert ens.provenance.n_non_implausible == len(reference.survivors)
     assert ens == reference.ensemble(25, created="2026-01-02")  # same seed, same members
     assert ens != reference.ensemble(25, seed=9, created="2026-01-02")

@@ -45,6 +45,7 @@ class Provenance(_Strict):
     method: str = Field(min_length=3, description="e.g. 'history matching'")
     targets_version: str = Field(min_length=1)
     targets_sha256: str | None = None
+    targets: list[str] = Field(default_factory=list, description="ids of the targets matched")
     seed: int
     created: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$", description="ISO date")
     package_version: str | None = None
@@ -152,6 +153,7 @@ def from_history_match(
             method="history matching",
             targets_version=str(res.config.get("targets_version") or "unversioned"),
             targets_sha256=res.config.get("targets_sha256"),
+            targets=[t.id for t in res.targets],
             seed=int(s),
             created=created or dt.date.today().isoformat(),
             package_version=pkg,

@@ -29,7 +29,6 @@ import concurrent.futures as cf
 import hashlib
 import json
 import math
-import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,14 +37,25 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
+from sim.calibration.hm_store import Simulate, Store, evaluate, run_chunk, run_seed
 from sim.calibration.targets import Target
 from sim.errors import UserError
 from sim.sweeps.storage import write_atomic, write_json_atomic
 
-Simulate = Callable[[dict[str, float], int], Mapping[str, float]]
+__all__ = [
+    "HistoryMatch",
+    "Param",
+    "Simulate",
+    "as_params",
+    "history_match",
+    "implausibility",
+    "max_implausibility",
+    "run_chunk",
+    "run_seed",
+    "transformed",
+]
 FORMAT = 1  # layout version of the output directory
 
 
@@ -153,34 +163,6 @@ def max_implausibility(imp: np.ndarray, rank: int = 1) -> np.ndarray:
     return -np.sort(-imp, axis=1)[:, min(rank, imp.shape[1]) - 1]
 
 
-# --- running chunks ---------------------------------------------------------------------------
-
-
-def _run_chunk(
-    simulate: Simulate, tasks: list[tuple[int, int, int, dict[str, float]]], ids: list[str]
-) -> dict[str, list]:
-    """Run (index, replicate, seed, params) tasks; columns index, replicate, seed, one per target."""
-    cols: dict[str, list] = {"index": [], "replicate": [], "seed": [], **{i: [] for i in ids}}
-    for index, rep, seed, params in tasks:
-        out = simulate(dict(params), seed)
-        cols["index"].append(index)
-        cols["replicate"].append(rep)
-        cols["seed"].append(seed)
-        for i in ids:
-            v = out.get(i) if isinstance(out, Mapping) else None
-            try:
-                v = float(v) if v is not None else math.nan
-            except (TypeError, ValueError):
-                v = math.nan
-            cols[i].append(v if math.isfinite(v) else math.nan)
-    return cols
-
-
-def run_seed(seed: int, wave: int, index: int, replicate: int) -> int:
-    """The simulator seed of one run: independent streams spawned from the master seed."""
-    return int(np.random.SeedSequence([seed, wave, index, replicate]).generate_state(1)[0])
-
-
 # --- result -----------------------------------------------------------------------------------
 
 
@@ -210,39 +192,6 @@ class HistoryMatch:
 
 
 # --- the engine -------------------------------------------------------------------------------
-
-
-class _Store:
-    """Files of one history-matching directory (module docstring of this file)."""
-
-    def __init__(self, root: Path):
-        self.root = root
-        self.journal = root / "journal.jsonl"
-
-    def wave_dir(self, w: int) -> Path:
-        return self.root / f"wave-{w:02d}"
-
-    def chunk(self, w: int, c: int) -> Path:
-        return self.wave_dir(w) / f"chunk-{c:04d}.parquet"
-
-    def committed(self) -> set[tuple[int, int]]:
-        done: set[tuple[int, int]] = set()
-        if self.journal.exists():
-            for line in self.journal.read_text().splitlines():
-                try:
-                    rec = json.loads(line)
-                except json.JSONDecodeError:
-                    continue  # torn last line of a killed run: that chunk is redone
-                if self.chunk(rec["wave"], rec["chunk"]).exists():
-                    done.add((int(rec["wave"]), int(rec["chunk"])))
-        return done
-
-    def commit(self, w: int, c: int, cols: dict[str, list]) -> None:
-        write_atomic(pa.table(cols), self.chunk(w, c))
-        with open(self.journal, "a") as fh:
-            fh.write(json.dumps({"wave": w, "chunk": c, "rows": len(cols["index"])}) + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
 
 
 def _config(
@@ -380,7 +329,7 @@ def history_match(
     }
     config, digest = _config(P, T, settings)
     root = Path(out_dir)
-    store = _Store(root)
+    store = Store(root)
     cfg_file = root / "config.json"
     if cfg_file.exists():
         old = json.loads(cfg_file.read_text())
@@ -415,7 +364,8 @@ def history_match(
     for w in range(1, waves + 1):
         prior = pd.concat(tables, ignore_index=True) if tables else None
         design, box, info = _design(store, w, P, T, prior, box, config)
-        wave = _evaluate(store, w, design, P, T, simulate, executor, config, done)
+        raw = evaluate(store, w, design, P, [t.id for t in T], simulate, executor, config, done)
+        wave = _score(w, design, raw, T, config)
         tables.append(wave)
         cut = _wave_record(w, wave, T, box, info, cutoff)
         history.append(cut)
@@ -433,7 +383,7 @@ def history_match(
 
 
 def _design(
-    store: _Store,
+    store: Store,
     w: int,
     P: list[Param],
     T: list[Target],
@@ -525,47 +475,6 @@ def _screen(
         centre=box.mean(axis=1),
         seed=config["seed"] + w,
     )
-
-
-def _evaluate(
-    store: _Store,
-    w: int,
-    design: pd.DataFrame,
-    P: list[Param],
-    T: list[Target],
-    simulate: Simulate,
-    executor: cf.Executor | None,
-    config: dict[str, Any],
-    done: set[tuple[int, int]],
-) -> pd.DataFrame:
-    """Run every (set, replicate) of a wave in journalled chunks; return the wave's run table."""
-    ids = [t.id for t in T]
-    reps = config["replicates"]
-    tasks = [
-        (int(i), r, run_seed(config["seed"], w, int(i), r), {p.path: float(row[p.path]) for p in P})
-        for i, row in zip(design["index"], design.to_dict("records"), strict=True)
-        for r in range(reps)
-    ]
-    size = config["chunk_size"]
-    chunks = [tasks[k : k + size] for k in range(0, len(tasks), size)]
-    todo = [c for c in range(len(chunks)) if (w, c) not in done]
-    if executor is None:
-        for c in todo:
-            store.commit(w, c, _run_chunk(simulate, chunks[c], ids))
-    elif todo:
-        futures = {executor.submit(_run_chunk, simulate, chunks[c], ids): c for c in todo}
-        try:
-            for fut in cf.as_completed(futures):
-                store.commit(w, futures[fut], fut.result())
-        except BaseException:
-            for f in futures:
-                f.cancel()
-            raise
-    raw = pd.concat(
-        [pq.read_table(store.chunk(w, c)).to_pandas() for c in range(len(chunks))],
-        ignore_index=True,
-    ).sort_values(["index", "replicate"], kind="stable")
-    return _score(w, design, raw, T, config)
 
 
 def _score(
