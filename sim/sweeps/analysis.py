@@ -1,7 +1,11 @@
 """Analyse a finished sweep directory: summaries, fan charts, Sobol/Morris (SALib), PRIM.
 
 Every function takes the sweep directory (or a DataFrame) and returns a pandas DataFrame, so the
-same calls work in notebooks; :func:`analyze` writes CSV tables and PNG charts for the CLI.
+same calls work in notebooks; :func:`analyze` writes CSV tables and PNG charts for the CLI
+(charts in :mod:`sim.sweeps.analysis_plots`). Results carry their uncertainty: Sobol indices with
+confidence intervals, Morris mu* with sigma, rankings that say when neighbours are not
+distinguishable, PRIM boxes that warn when they miss their density target, and outcomes that are
+constant across runs flagged instead of plotted.
 """
 
 from __future__ import annotations
@@ -16,6 +20,16 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import UserError
+
+# charts live in analysis_plots; the names stay importable from here
+from sim.sweeps.analysis_plots import (
+    plot_fan,
+    plot_heatmaps,
+    plot_morris,
+    plot_prim,
+    plot_ranking,  # noqa: F401 - re-exported for callers of the old location
+    plot_sobol,
+)
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 ID_COLS = ("run", "point", "sample", "combo", "replication", "seed", "status", "error")
@@ -71,6 +85,28 @@ def outcome_columns(df: pd.DataFrame, info: dict[str, Any]) -> list[str]:
     """Outcome columns of an outcome table."""
     unc, lev = parameter_columns(info)
     return [c for c in df.columns if c not in ID_COLS and c not in unc and c not in lev]
+
+
+def informative(df: pd.DataFrame, outcomes: list[str]) -> tuple[list[str], list[str]]:
+    """(outcomes that vary across successful runs, one note per outcome that carries no information).
+
+    An outcome with a single value in every run (or no value at all) cannot rank parameters or
+    separate lever settings; it is reported instead of plotted.
+    """
+    ok = df[df["status"] == "ok"] if "status" in df.columns else df
+    keep, notes = [], []
+    for o in outcomes:
+        v = ok[o].dropna()
+        if v.empty:
+            notes.append(f"{o} carries no information: no run produced a value; not analysed")
+        elif v.nunique() == 1:
+            missing = f", missing in {len(ok) - len(v)}" if len(v) < len(ok) else ""
+            notes.append(
+                f"{o} carries no information: {v.iloc[0]:.6g} in all {len(v)} runs{missing}; not analysed"
+            )
+        else:
+            keep.append(o)
+    return keep, notes
 
 
 # --- summaries -----------------------------------------------------------------------------
@@ -198,8 +234,8 @@ def _indices_per_outcome(
 ) -> pd.DataFrame:
     """Run ``analyse(Y, info, unc) -> DataFrame`` for every lever combination and outcome.
 
-    Outcomes with missing values (failed runs, or "never happened") are skipped; their names are
-    listed in ``df.attrs["skipped"]``.
+    Outcomes with missing values (failed runs, or "never happened") or one constant value are
+    skipped; their names and reasons are listed in ``df.attrs["skipped"]``.
     """
     info, unc, outs, groups = _per_sample(path, method)
     frames, skipped = [], []
@@ -208,6 +244,9 @@ def _indices_per_outcome(
             Y = mean[o].to_numpy()
             if np.isnan(Y).any():
                 skipped.append(f"{o} ({label}): {int(np.isnan(Y).sum())} samples without a value")
+                continue
+            if np.ptp(Y) == 0:
+                skipped.append(f"{o} ({label}): constant ({Y[0]:.6g}) across samples")
                 continue
             f = analyse(Y, info, unc)
             f.insert(0, "outcome", o)
@@ -295,10 +334,16 @@ def parse_rule(rule: str, columns: list[str]) -> tuple[str, str, float]:
         raise UserError(f"--prim {rule!r}: '{val}' is not a number") from None
 
 
-def discover(path: str | Path, rule: str, **kwargs: Any):  # -> PrimResult
-    """PRIM box over the swept parameters for the runs where ``rule`` holds (see :mod:`sim.sweeps.prim`)."""
-    from sim.sweeps.prim import prim
+def discover(path: str | Path, rule: str, backend: str = "own", **kwargs: Any):  # -> PrimResult
+    """PRIM box over the swept parameters for the runs where ``rule`` holds.
 
+    ``backend``: ``"own"`` (:func:`sim.sweeps.prim.prim`) or ``"prim"`` (the maintained ``prim``
+    package, optional extra; same selection rule and result type).
+    """
+    from sim.sweeps.prim import prim, prim_package
+
+    if backend not in ("own", "prim"):
+        raise UserError(f"PRIM backend {backend!r} is unknown: choose 'own' or 'prim'")
     info = sweep_info(path)
     df = load_outcomes(path, ok_only=True)
     unc, lev = parameter_columns(info)
@@ -309,87 +354,103 @@ def discover(path: str | Path, rule: str, **kwargs: Any):  # -> PrimResult
     params = [c for c in unc + lev if df[c].nunique() > 1]
     if not params:
         raise UserError(f"{path}: PRIM needs at least one swept parameter that varies")
-    return prim(df[params], y, rule=rule.strip(), **kwargs)
+    fn = prim if backend == "own" else prim_package
+    return fn(df[params], y, rule=rule.strip(), **kwargs)
 
 
-# --- charts --------------------------------------------------------------------------------
+# --- rankings and cross-tabs ----------------------------------------------------------------
 
 
-def _pyplot():
-    from sim.plotting import pyplot
+def ranking(sens: pd.DataFrame, value: str | None = None, top: int = 3) -> pd.DataFrame:
+    """Top parameters per lever combination and outcome by ``value`` (ST for Sobol, mu* for Morris).
 
-    plt = pyplot()
-
-    return plt
-
-
-def plot_fan(fans: dict[str, pd.DataFrame], column: str, path: Path, by: str | None = None) -> Path:
-    """One panel per nation: median line with 50% and 90% bands per year (per ``by`` value)."""
-    plt = _pyplot()
-    n = len(fans)
-    ncols = min(3, n)
-    nrows = -(-n // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 3.0 * nrows), squeeze=False)
-    for ax in axes.flat[n:]:
-        ax.set_visible(False)
-    for ax, (nation, fan) in zip(axes.flat, fans.items(), strict=False):
-        groups = list(fan.groupby(by, sort=True)) if by else [("all runs", fan)]
-        for i, (k, g) in enumerate(groups):
-            c = f"C{i}"
-            ax.fill_between(g["year"], g["p05"], g["p95"], color=c, alpha=0.15, lw=0)
-            ax.fill_between(g["year"], g["p25"], g["p75"], color=c, alpha=0.3, lw=0)
-            ax.plot(g["year"], g["p50"], color=c, label=f"{by}={k}" if by else str(k))
-        ax.set_title(nation, fontsize=9)
-        ax.tick_params(labelsize=8)
-    axes.flat[0].legend(fontsize=7)
-    fig.suptitle(f"{column}: median, 50% and 90% bands across runs", fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
-
-
-def plot_ranking(df: pd.DataFrame, value: str, path: Path, title: str) -> Path:
-    """Horizontal bars ranking parameters per outcome by ``value`` (ST or mu_star), first lever combo."""
-    plt = _pyplot()
-    first = df[df["levers"] == df["levers"].iloc[0]]
-    outs = list(dict.fromkeys(first["outcome"]))
-    fig, axes = plt.subplots(len(outs), 1, figsize=(7, 1.2 + 0.35 * len(first)), squeeze=False)
-    for ax, o in zip(axes[:, 0], outs, strict=True):
-        d = first[first["outcome"] == o].sort_values(value)
-        ax.barh(d["parameter"], d[value], color="C0")
-        ax.set_title(o, fontsize=9)
-        ax.tick_params(labelsize=8)
-    axes[-1, 0].set_xlabel(value)
-    fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
-
-
-def plot_prim(res: Any, path: Path) -> Path:
-    """Peeling trajectory (coverage vs density), coloured by number of restricted parameters."""
-    plt = _pyplot()
-    t = res.trajectory
-    fig, ax = plt.subplots(figsize=(6, 4))
-    sc = ax.scatter(t["coverage"], t["density"], c=t["restricted"], cmap="viridis", s=18)
-    ax.scatter(
-        [res.coverage], [res.density], marker="*", s=160, color="C3", label="selected box (pasted)"
+    Columns: levers, outcome, rank, parameter, value, conf, distinct (False when this parameter's
+    interval overlaps the next one's, i.e. the order of the two is not established).
+    """
+    value = value or ("ST" if "ST" in sens.columns else "mu_star")
+    conf = f"{value}_conf"
+    rows = []
+    for (lev, out), g in sens.groupby(["levers", "outcome"], sort=False):
+        g = g.sort_values(value, ascending=False, kind="stable").reset_index(drop=True)
+        for k in range(min(top, len(g))):
+            c = float(g.loc[k, conf]) if conf in g.columns else np.nan
+            distinct = True
+            if k + 1 < len(g) and conf in g.columns:
+                nxt = g.loc[k + 1]
+                distinct = bool(g.loc[k, value] - c > nxt[value] + nxt[conf])
+            rows.append(
+                {
+                    "levers": lev,
+                    "outcome": out,
+                    "rank": k + 1,
+                    "parameter": g.loc[k, "parameter"],
+                    "value": float(g.loc[k, value]),
+                    "conf": c,
+                    "distinct": distinct,
+                }
+            )
+    return pd.DataFrame(
+        rows, columns=["levers", "outcome", "rank", "parameter", "value", "conf", "distinct"]
     )
-    fig.colorbar(sc, ax=ax, label="restricted parameters")
-    ax.set_xlabel("coverage")
-    ax.set_ylabel("density")
-    ax.set_title(f"PRIM: {res.rule}", fontsize=10)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+
+
+def ranking_text(sens: pd.DataFrame, value: str | None = None, top: int = 3) -> list[str]:
+    """One line per outcome (first lever combination): the top parameters with their intervals.
+
+    ``~`` between two names means their confidence intervals overlap (order not established).
+    """
+    value = value or ("ST" if "ST" in sens.columns else "mu_star")
+    r = ranking(sens, value, top)
+    if r.empty:
+        return []
+    first = r[r["levers"] == r["levers"].iloc[0]]
+    lines = []
+    for out, g in first.groupby("outcome", sort=False):
+        parts = []
+        for row in g.itertuples():
+            ci = f" +-{row.conf:.2g}" if np.isfinite(row.conf) else ""
+            sep = "" if row.rank == len(g) else (" >" if row.distinct else " ~")
+            parts.append(f"{row.parameter} {row.value:.2g}{ci}{sep}")
+        lines.append(f"top parameters for {out} by {value}: " + " ".join(parts))
+    return lines
+
+
+def crosstab(
+    source: str | Path | pd.DataFrame,
+    outcome: str,
+    rows: str,
+    cols: str,
+    stat: str = "median",
+) -> pd.DataFrame:
+    """Tidy 2-D table of an outcome's ``stat`` (median, mean, p05, p95) over two levers.
+
+    Columns: outcome, <rows>, <cols>, <stat>, n. Every other swept input is pooled in each cell.
+    """
+    df = load_outcomes(source, ok_only=True) if not isinstance(source, pd.DataFrame) else source
+    if "status" in df.columns:
+        df = df[df["status"] == "ok"]
+    fns = {
+        "median": "median",
+        "mean": "mean",
+        "p05": lambda v: v.quantile(0.05),
+        "p95": lambda v: v.quantile(0.95),
+    }
+    if stat not in fns:
+        raise UserError(f"crosstab: stat {stat!r} is unknown: choose {', '.join(fns)}")
+    g = df.groupby([rows, cols], sort=True)[outcome]
+    out = g.agg(fns[stat]).rename(stat).to_frame()
+    out["n"] = g.count()
+    out = out.reset_index()
+    out.insert(0, "outcome", outcome)
+    return out
 
 
 def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-")[:60]
+
+
+def _varying_levers(df: pd.DataFrame, levers: list[str]) -> list[str]:
+    return [lv for lv in levers if df[lv].nunique() > 1]
 
 
 def analyze(
@@ -398,10 +459,18 @@ def analyze(
     prim_rules: list[str] | None = None,
     prim_density: float = 0.8,
     fan_columns: tuple[str, ...] = ("lag_months", "compute_share"),
+    *,
+    prim_backend: str = "own",
+    top: int = 3,
 ) -> dict[str, Any]:
     """Write the standard analysis of a sweep into ``out`` (default ``DIR/analysis``).
 
-    Returns {"files": [...], "tables": {name: DataFrame}, "notes": [...]}.
+    Writes summary.csv; fan-<column>.csv/png (with keep_yearly); heatmap.csv/png for the first
+    two varying levers; <method>.csv/png and ranking.csv for Sobol or Morris sweeps; PRIM
+    trajectories, boxes and charts. Returns {"files": [...], "tables": {name: DataFrame},
+    "notes": [...], "ranking": [...], "out": Path}: ``notes`` holds every line a reader should
+    see (uninformative outcomes, skipped indices, rankings, PRIM sentences and weak-box warnings);
+    ``ranking`` the ranking lines alone.
     """
     src = _dir(path)
     dest = Path(out) if out else src / "analysis"
@@ -415,9 +484,14 @@ def analyze(
     summary.to_csv(dest / "summary.csv", index=False)
     files.append(dest / "summary.csv")
     unc, lev = parameter_columns(info)
+    df = load_outcomes(src)
+    useful, flagged = informative(df, outcome_columns(df, info))
+    notes += flagged
+    levers = _varying_levers(df, lev)
     if info["keep_yearly"]:
         nations = sorted(set(load_yearly(src, ["year"])["nation"]))
-        by = lev[0] if lev else None
+        by = levers[0] if levers else None
+        pooled = [x for x in levers if x != by] + (["uncertainties"] if unc else [])
         for column in fan_columns:
             fans = {nation: fan_data(src, column, nation, by=by) for nation in nations}
             pd.concat([f.assign(nation=k) for k, f in fans.items()], ignore_index=True).to_csv(
@@ -425,10 +499,18 @@ def analyze(
             )
             files += [
                 dest / f"fan-{column}.csv",
-                plot_fan(fans, column, dest / f"fan-{column}.png", by=by),
+                plot_fan(fans, column, dest / f"fan-{column}.png", by=by, pooled=pooled),
             ]
     else:
         notes.append("no fan charts: the sweep did not keep yearly records (keep_yearly = false)")
+    if len(levers) >= 2 and useful:
+        a, b = levers[0], levers[1]
+        heat = pd.concat([crosstab(df, o, a, b) for o in useful], ignore_index=True)
+        tables["heatmap"] = heat
+        heat.to_csv(dest / "heatmap.csv", index=False)
+        pooled = levers[2:] + (["uncertainties"] if unc else [])
+        files += [dest / "heatmap.csv", plot_heatmaps(heat, a, b, dest / "heatmap.png", pooled)]
+    rank_lines: list[str] = []
     if info["method"] in ("sobol", "morris"):
         fn, value = (
             (sobol_indices, "ST") if info["method"] == "sobol" else (morris_indices, "mu_star")
@@ -439,16 +521,16 @@ def analyze(
         sens.to_csv(dest / f"{info['method']}.csv", index=False)
         files.append(dest / f"{info['method']}.csv")
         if not sens.empty:
-            files.append(
-                plot_ranking(
-                    sens,
-                    value,
-                    dest / f"{info['method']}.png",
-                    f"{info['method']} {value} per outcome ({sens['levers'].iloc[0]})",
-                )
-            )
+            draw = plot_sobol if info["method"] == "sobol" else plot_morris
+            files.append(draw(sens, dest / f"{info['method']}.png"))
+            rank = ranking(sens, value, top)
+            tables["ranking"] = rank
+            rank.to_csv(dest / "ranking.csv", index=False)
+            files.append(dest / "ranking.csv")
+            rank_lines = ranking_text(sens, value, top)
+            notes += rank_lines
     for rule in prim_rules if prim_rules is not None else info.get("prim", []):
-        res = discover(src, rule, threshold=prim_density)
+        res = discover(src, rule, backend=prim_backend, threshold=prim_density)
         slug = _slug(rule)
         tables[f"prim {rule}"] = res.box
         res.trajectory.to_csv(dest / f"prim-{slug}-trajectory.csv", index=False)
@@ -459,4 +541,6 @@ def analyze(
             plot_prim(res, dest / f"prim-{slug}.png"),
         ]
         notes.append(res.sentence())
-    return {"files": files, "tables": tables, "notes": notes, "out": dest}
+        if res.warning():
+            notes.append(res.warning())
+    return {"files": files, "tables": tables, "notes": notes, "ranking": rank_lines, "out": dest}

@@ -15,6 +15,10 @@ statsmodels; see SWEEP-NOTES). This is the textbook algorithm, kept small:
   fall and the box grows.
 
 Differences from EMA Workbench: no quasi-p-values, no interactive box inspection, one box only.
+
+:func:`prim_package` runs the maintained ``prim`` package (PyPI ``prim``, the EMA Workbench
+algorithm as a standalone library; optional extra ``prim``, GPL-3) with the same selection rule and
+returns the same :class:`PrimResult`, so the two can be cross-checked (``tests/test_sweeps_analysis.py``).
 """
 
 from __future__ import annotations
@@ -38,9 +42,30 @@ class PrimResult:
     mass: float
     n_cases: int
     n_total: int
+    threshold: float = 0.8  # the density target the box was selected for
+    backend: str = "own"
+
+    @property
+    def meets_threshold(self) -> bool:
+        """True if the selected box reaches its density target."""
+        return self.density >= self.threshold
+
+    def warning(self) -> str | None:
+        """A one-line warning when the box misses its density target (else None)."""
+        if self.meets_threshold:
+            return None
+        if self.n_cases == 0:
+            return f"warning: no run satisfies {self.rule}: PRIM has nothing to describe"
+        return (
+            f"warning: PRIM box for {self.rule} is weak: density {self.density:.0%} is below the"
+            f" target {self.threshold:.0%} (no box on the peeling trajectory reaches it); treat the"
+            " rule as a tendency, not a condition"
+        )
 
     def sentence(self) -> str:
         """Plain-language summary, e.g. "lag < 6 arises when a <= 0.4 and b in {x} (coverage ...)"."""
+        if self.n_cases == 0:
+            return f"{self.rule}: no run satisfies the rule (0 of {self.n_total})"
         if self.box.empty:
             return f"{self.rule}: no box restricts the inputs (the cases are spread everywhere)"
         parts = []
@@ -145,19 +170,22 @@ def prim(
             }
         )
     trajectory = pd.DataFrame(rows)
-    ok = trajectory[trajectory["density"] >= threshold]
-    pick = (
-        int(ok.sort_values(["coverage", "step"], ascending=[False, True]).iloc[0]["step"])
-        if len(ok)
-        else int(trajectory["density"].idxmax())
-    )
+    pick = _select(trajectory, threshold)
     box, mask = traj[pick][0].copy(), traj[pick][1]
     box, mask = _paste(box, mask, X, cols, cat, y, paste_alpha)
     n = int(mask.sum())
     cov = float(y[mask].sum() / n_cases) if n_cases else 0.0
     dens = float(y[mask].mean()) if n else 0.0
     return PrimResult(
-        rule, trajectory, _box_table(box, full, cat), cov, dens, n / n_total, n_cases, n_total
+        rule,
+        trajectory,
+        _box_table(box, full, cat),
+        cov,
+        dens,
+        n / n_total,
+        n_cases,
+        n_total,
+        threshold=threshold,
     )
 
 
@@ -266,3 +294,92 @@ def _box_table(box: _Box, full: _Box, cat: dict[str, bool]) -> pd.DataFrame:
                 }
             )
     return pd.DataFrame(rows, columns=["parameter", "low", "high", "values", "full_range"])
+
+
+def _select(trajectory: pd.DataFrame, threshold: float) -> int:
+    """Largest coverage among boxes with density >= threshold (earliest on ties), else densest."""
+    ok = trajectory[trajectory["density"] >= threshold]
+    if len(ok):
+        return int(ok.sort_values(["coverage", "step"], ascending=[False, True]).iloc[0]["step"])
+    return int(trajectory["density"].idxmax())
+
+
+def prim_package(
+    X: pd.DataFrame,
+    y: np.ndarray,
+    *,
+    rule: str = "y",
+    alpha: float = 0.05,
+    paste_alpha: float = 0.05,
+    mass_min: float = 0.05,
+    threshold: float = 0.8,
+) -> PrimResult:
+    """One PRIM box from the maintained ``prim`` package, with this module's selection rule.
+
+    The package peels and then pastes the last box; the box with the largest coverage at density
+    >= ``threshold`` is selected from that peeling-and-pasting trajectory.
+    """
+    try:
+        import prim as prim_pkg
+    except ImportError:
+        from sim.errors import UserError
+
+        raise UserError(
+            "PRIM backend 'prim' needs the prim package: pip install 'sputnik-moment[prim]'"
+        ) from None
+    y = np.asarray(y, dtype=bool)
+    X = X.reset_index(drop=True)
+    p = prim_pkg.Prim(X, y, peel_alpha=alpha, paste_alpha=paste_alpha, mass_min=mass_min)
+    b = p.find_box()
+    t = b.peeling_trajectory.reset_index(drop=True)
+    trajectory = pd.DataFrame(
+        {
+            "step": np.arange(len(t)),
+            "coverage": t["coverage"].astype(float),
+            "density": t["density"].astype(float),
+            "mass": t["mass"].astype(float),
+            "n": (t["mass"].astype(float) * len(y)).round().astype(int),
+            "restricted": t["res dim"].astype(int),
+        }
+    )
+    pick = _select(trajectory, threshold)
+    b.select(pick)
+    lims, init = b._box_lims[pick], p._box_init  # recarrays: row 0 = low, row 1 = high
+    rows = []
+    for c in X.columns:
+        lo, hi, lo0, hi0 = lims[c][0], lims[c][1], init[c][0], init[c][1]
+        if isinstance(lo, set):
+            if lo != lo0:
+                rows.append(
+                    {
+                        "parameter": c,
+                        "low": np.nan,
+                        "high": np.nan,
+                        "values": ", ".join(sorted(map(str, lo))),
+                        "full_range": ", ".join(sorted(map(str, lo0))),
+                    }
+                )
+        elif lo != lo0 or hi != hi0:
+            rows.append(
+                {
+                    "parameter": c,
+                    "low": float(lo) if lo != lo0 else np.nan,
+                    "high": float(hi) if hi != hi0 else np.nan,
+                    "values": "",
+                    "full_range": f"{float(lo0):.4g} to {float(hi0):.4g}",
+                }
+            )
+    box = pd.DataFrame(rows, columns=["parameter", "low", "high", "values", "full_range"])
+    n_cases = int(y.sum())
+    return PrimResult(
+        rule,
+        trajectory,
+        box,
+        float(b.coverage),
+        float(b.density),
+        float(b.mass),
+        n_cases,
+        len(y),
+        threshold=threshold,
+        backend="prim",
+    )
