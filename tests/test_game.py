@@ -445,3 +445,29 @@ def test_a_card_bound_must_be_a_number():
     bad = [{"id": "x", "title": "X", "at_least": {"controls.enforcement": "high"}}]
     with pytest.raises(UserError, match=r"at_least.controls.enforcement: needs a number"):
         build_deck(scen, bad)
+
+
+def test_report_html_is_one_self_contained_file_with_lab_lines_and_the_decision_log(tmp_path):
+    from sim.game.report import write_briefings, write_report
+
+    game = Game(make_setup(rounds=2, humans=["china"], bots={"usa": "hawkish"}))
+    game.submit("china", {"domestic_mandate_share": 0.6, "subsidy_usd": 1.5e11})
+    game.resolve()
+    game.submit("china", {})
+    game.resolve()  # 2026: the scenario's mandate event is refused (China holds the lever)
+    write_report(game, tmp_path)
+    page = (tmp_path / "report.html").read_text()
+    import re
+
+    assert "<img" not in page and "src=" not in page  # nothing to fetch: one file
+    assert not re.findall(r'href="(?!#)', page)  # only the SVGs' internal references
+    assert page.count("<svg") == 3 and "compute by origin" in page
+    assert "Thin lines are labs" in page
+    assert "proposed, not applied" in page and "domestic_mandate_share" in page
+    assert "$150B" in page or "1.5e+11" not in page  # money is formatted, not 1.5e+11
+    assert "2025.25" not in page
+    assert (tmp_path / "chart_1.svg").read_text().startswith("<svg")
+    paths = write_briefings(game, tmp_path / "briefing")
+    assert len(paths) == len(game.roles)
+    china = (tmp_path / "briefing" / "briefing-china.html").read_text()
+    assert game.roles["china"].brief[:40] in china and "domestic_mandate_share" in china

@@ -52,6 +52,8 @@ class Preset:
         return max(1, span // self.rounds)
 
 
+# The parameters a nation's reaction rule changes (its own subsidy; the controller's controls).
+REACTION_PATHS = ("subsidy_usd", "controls.enforcement", "controls.cloud_loophole_open")
 # ~10 minutes a round (brief, decide, resolve, discuss) plus the opening and the debrief.
 PRESETS = {"60": Preset(60, 4, 10), "90": Preset(90, 6, 10)}
 DEFAULT_PRESET = "90"
@@ -698,7 +700,7 @@ class Game:
         if title is not None:
             return ("card" if title.startswith(("Card:", "Ends:")) else "scenario event"), title
         reactions = [t for (y, k, t) in self.model.event_log if y == year and k == "reaction"]
-        if reactions:
+        if reactions and path.endswith(REACTION_PATHS):
             return "reaction rule", "; ".join(reactions)
         return "model", "the lab's strategy rule" if path.endswith("efficiency_share") else "model"
 
