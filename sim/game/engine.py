@@ -169,6 +169,7 @@ class Game:
         self.store = store
         self.paused = False
         self.mismatches: list[int] = []
+        self.undone: list[dict[str, Any]] = []  # undos since the last resolve (logged with it)
         self._rebuild(list(rounds or []))
 
     # ------------------------------------------------------------------ state
@@ -532,6 +533,7 @@ class Game:
                 self._predictions[rid] = dict(pr)
         if self.store is not None:
             self.store.delete_rounds_from(last["round"])
+        self.undone.append({"round": last["round"], "years": last["years"]})
         return last
 
     def submitted_count(self) -> int:
@@ -592,7 +594,9 @@ class Game:
             "held": sorted(self.held_paths()),
             "missing": waiting,
             "decisions": decisions,
+            "undone": list(self.undone),
         }
+        self.undone = []
         rec = self._apply(rec)
         if self.store is not None:
             self.store.save_round(rec)

@@ -56,7 +56,8 @@ def to_svg(fig: Any) -> str:
     """The figure as an inline ``<svg>`` element (no XML prolog), then closed."""
     plt = pyplot()
     buf = io.StringIO()
-    fig.savefig(buf, format="svg", bbox_inches="tight")
+    # no date or creator line: the same game gives the same file
+    fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": None})
     plt.close(fig)
     text = buf.getvalue()
     return text[text.index("<svg") :]

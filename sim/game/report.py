@@ -86,7 +86,7 @@ def turning_points(game: Game, n: int = 5) -> list[TurningPoint]:
     for rec in game.log:
         for rid, ch in rec["effective"].items():
             by = "override" if rid in rec["overrides"] else rec["moves"][rid]["by"]
-            text = ", ".join(f"{p.split('.')[-1]} = {fmt_value(v)}" for p, v in ch.items())
+            text = ", ".join(f"{p.split('.')[-1]} = {_fv(p, v)}" for p, v in ch.items())
             cands.append(("move", rec["round"], rec["year"], rid, f"{rid} ({by}): {text}"))
         for f in rec["fired"]:
             if f["how"] != "ends":
@@ -184,6 +184,9 @@ def decision_rows(game: Game) -> list[list[Any]]:
     rows: list[list[Any]] = []
     for rec in game.log:
         rnd, year = rec["round"], rec["year"]
+        for u in rec.get("undone", []):
+            what = f"undid round {u['round']} ({', '.join(map(str, u['years']))}); its moves went back to the teams"
+            rows.append([rnd, year, "facilitator", "facilitator", what])
         for rid, mv in rec["moves"].items():
             ch = rec["effective"].get(rid, {}) if rid not in rec["overrides"] else {}
             txt = ", ".join(f"{p} = {_fv(p, v)}" for p, v in mv["set"].items())
@@ -236,6 +239,9 @@ def decision_rows(game: Game) -> list[list[Any]]:
                     f"{_fv(c['path'], c['old'])} -> {_fv(c['path'], c['new'])} ({c['what']})",
                 ]
             )
+    for u in game.undone:  # undone, the round not yet played again
+        what = f"undid round {u['round']} ({', '.join(map(str, u['years']))}); its moves went back to the teams"
+        rows.append([game.round, game.year, "facilitator", "facilitator", what])
     return rows
 
 
