@@ -145,7 +145,7 @@ async function loadRoles() {
 }
 
 // ---- explorer
-const money = (v) => v >= 1e9 ? `$${(v / 1e9).toFixed(0)}B` : `$${(v / 1e6).toFixed(0)}M`;
+const money = (v) => v >= 1e9 ? `$${(v / 1e9).toFixed(0)}B` : v >= 1e6 ? `$${(v / 1e6).toFixed(0)}M` : `$${v.toFixed(0)}`;
 function showValue(input) {
   const out = $(`output[data-for="${input.id}"]`);
   if (!out) return;
