@@ -89,8 +89,8 @@ def draw(run: list[dict[str, Any]], base: list[dict[str, Any]], title: str) -> s
             ax.set_ylim(bottom=0)
         axes[0][0].legend(loc="upper left")
         fig.suptitle(title, fontsize=14)
-        fig.tight_layout()
-        return figures.to_svg(fig)
+        fig.subplots_adjust(left=0.06, right=0.98, bottom=0.1, top=0.84, wspace=0.18)
+        return figures.to_svg(fig, tight=False)
 
 
 def single(scenario: str, overrides: dict[str, Any]) -> dict[str, Any]:

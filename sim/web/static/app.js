@@ -196,7 +196,8 @@ function bindExplorer() {
   const initial = $$(".slider").map((s) => [s, s.type === "checkbox" ? s.checked : s.value]);
   for (const s of $$(".slider")) {
     showValue(s);
-    s.addEventListener("input", () => { showValue(s); clearTimeout(timer); timer = setTimeout(rerun, 60); });
+    // No debounce: an answer to an older move is dropped when it arrives (see rerun).
+    s.addEventListener("input", () => { showValue(s); clearTimeout(timer); timer = setTimeout(rerun, 0); });
   }
   $("#reset").addEventListener("click", () => {
     for (const [s, v] of initial) { if (s.type === "checkbox") s.checked = v; else s.value = v; showValue(s); }
