@@ -53,6 +53,8 @@ notebooks: $(STAMP)
 notebooks-html: $(STAMP)
 	$(BIN)/jupyter nbconvert --to html --execute --ExecutePreprocessor.timeout=600 \
 	  --output-dir docs/notebooks notebooks/*.ipynb
+	@# offline pages: drop the CDN scripts (require.js, MathJax) that plain charts never need
+	sed -i -E 's#<script src="https://[^"]*">[^<]*</script>##g' docs/notebooks/*.html
 
 ## make docs: regenerate the parameter reference from the schema
 docs: $(STAMP)
