@@ -104,13 +104,14 @@ def capability_lag(
     labs: pd.DataFrame | None = None,
     names: dict[str, str] | None = None,
     counterfactual: pd.DataFrame | None = None,
+    width: float = 13,
 ) -> str:
     """Capability (OOM) and months behind the frontier per nation; labs as thin lines in their
     nation's shade; a dashed counterfactual (bots only) when given."""
     names = names or {}
     order = list(dict.fromkeys(nations["nation"]))
     with style() as plt:
-        fig, (a1, a2) = plt.subplots(1, 2, figsize=(13, 5))
+        fig, (a1, a2) = plt.subplots(1, 2, figsize=(width, 5))
         if labs is not None and len(labs):
             shades = lab_colours(dict(zip(labs["lab"], labs["nation"], strict=False)), order)
             for lab, g in labs.groupby("lab", sort=False):
@@ -165,12 +166,12 @@ def compute_by_origin(labs: pd.DataFrame, nation: str, name: str = "") -> str:
         return to_svg(fig)
 
 
-def spending(nations: pd.DataFrame, names: dict[str, str] | None = None) -> str:
+def spending(nations: pd.DataFrame, names: dict[str, str] | None = None, width: float = 13) -> str:
     """AI spending per nation per year (compute and efficiency R&D together), in dollars."""
     names = names or {}
     order = list(dict.fromkeys(nations["nation"]))
     with style() as plt:
-        fig, (a1, a2) = plt.subplots(1, 2, figsize=(13, 5))
+        fig, (a1, a2) = plt.subplots(1, 2, figsize=(width, 5))
         for i, nid in enumerate(order):
             g = nations[nations["nation"] == nid]
             kw = {"color": nation_colour(nid, i), "label": names.get(nid, nid)}
@@ -194,17 +195,20 @@ def game_figures(
     names: dict[str, str],
     focus: str,
     counterfactual: pd.DataFrame | None = None,
+    width: float = 13,
 ) -> list[tuple[str, str]]:
     """The game's main figures as (title, svg): capability and lag, compute by origin of the
-    ``focus`` nation (the controller's rival), spending. Empty before the first round."""
+    ``focus`` nation (the controller's rival), spending. Empty before the first round.
+    A smaller ``width`` (inches) draws the same text larger where the figure is shown smaller
+    (the projector's chart column)."""
     nat, labs = tables["nations"], tables["labs"]
     if not len(nat):
         return []
     return [
-        ("Capability and lag", capability_lag(nat, labs, names, counterfactual)),
+        ("Capability and lag", capability_lag(nat, labs, names, counterfactual, width)),
         (
             f"{names.get(focus, focus)}: compute by origin",
             compute_by_origin(labs, focus, names.get(focus, focus)),
         ),
-        ("Spending", spending(nat, names)),
+        ("Spending", spending(nat, names, width)),
     ]

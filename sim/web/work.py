@@ -122,7 +122,7 @@ def game_figures(
     """The projector's figures for the game's tables (see :func:`sim.game.figures.game_figures`)."""
     from sim.game import figures
 
-    return figures.game_figures(tables, names, focus)
+    return figures.game_figures(tables, names, focus, width=9.5)
 
 
 def report(setup: dict[str, Any], rounds: list[dict[str, Any]]) -> str:
