@@ -4,7 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo test lint format bench docs clean fuzz
+.PHONY: install demo test lint format bench docs clean fuzz chromium serve notebooks notebooks-html
+CHROMIUM := /usr/bin/chromium
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -18,8 +19,13 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/sputnik demo --out out/demo
 
-## make test: lint, then the whole suite (unit, property, scenario, behaviour, CLI, sweeps, game, notebooks)
-test: $(STAMP)
+## make chromium: Debian's Chromium for the browser tests (never 'playwright install': offline)
+chromium:
+	@test -x $(CHROMIUM) || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) \
+	  || (echo "install Debian's chromium (apt-get install chromium) for the browser tests" && exit 1)
+
+## make test: lint, then the whole suite (unit, property, scenario, behaviour, CLI, sweeps, game, web, notebooks)
+test: $(STAMP) chromium
 	$(BIN)/ruff check sim tests benchmarks
 	$(BIN)/python -m pytest
 
@@ -39,6 +45,22 @@ format: $(STAMP)
 ## make bench: speed figures (model runs/s, sweep throughput, game round latency)
 bench: $(STAMP)
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+## make serve: the workshop web app on http://127.0.0.1:8765 (game saved in games.db)
+serve: $(STAMP)
+	$(BIN)/sputnik serve --db games.db
+
+## make notebooks: JupyterLab on the teaching notebooks
+notebooks: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[notebooks]'
+	$(BIN)/jupyter lab notebooks/
+
+## make notebooks-html: execute every notebook into docs/notebooks/*.html (charts visible without Python)
+notebooks-html: $(STAMP)
+	$(BIN)/jupyter nbconvert --to html --execute --ExecutePreprocessor.timeout=600 \
+	  --output-dir docs/notebooks notebooks/*.ipynb
+	@# offline pages: drop the CDN scripts (require.js, MathJax) that plain charts never need
+	sed -i -E 's#<script src="https://[^"]*">[^<]*</script>##g' docs/notebooks/*.html
 
 ## make docs: regenerate the parameter reference from the schema
 docs: $(STAMP)

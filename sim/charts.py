@@ -18,6 +18,13 @@ import pandas as pd  # noqa: E402
 from matplotlib.ticker import FuncFormatter, MaxNLocator, MultipleLocator  # noqa: E402
 
 from sim.config.schema import ORIGINS  # noqa: E402
+from sim.palette import (  # noqa: E402, F401 - re-exported: charts.NATION_COLOURS is public
+    NATION_COLOURS,
+    ORIGIN_COLOURS,
+    ORIGIN_LABELS,
+    SPEND_COLOURS,
+    nation_colour,
+)
 from sim.summary import COMPARE_METRICS, Metric, focus_pair, metric_label, nation_name  # noqa: E402
 
 if TYPE_CHECKING:
@@ -26,28 +33,6 @@ if TYPE_CHECKING:
 
     from sim.results import Result
 
-# Fixed colours so a nation looks the same in every chart and every talk.
-NATION_COLOURS = {
-    "usa": "#1f4e9c",
-    "china": "#c8102e",
-    "eu": "#d4a017",
-    "gulf": "#2e8b57",
-    "rest": "#7f7f7f",
-}
-ORIGIN_COLOURS = {
-    "legal": "#4c9a2a",
-    "licensed": "#3a7bd5",
-    "smuggled": "#c8102e",
-    "rented": "#f28e2b",
-    "domestic": "#8e44ad",
-}
-ORIGIN_LABELS = {
-    "legal": "bought legally",
-    "licensed": "bought under licence",
-    "smuggled": "smuggled",
-    "rented": "rented abroad",
-    "domestic": "domestic chips",
-}
 SCENARIO_STYLES = ("-", "--", "-.", ":")
 DPI = 110
 
@@ -74,13 +59,6 @@ def projector_style() -> Iterator[None]:
     """Large fonts and thick lines, applied only inside the block (global rcParams untouched)."""
     with plt.rc_context(PROJECTOR_RC):
         yield
-
-
-def nation_colour(nation: str, index: int = 0) -> str:
-    """A nation's fixed colour, or a tab10 colour for nations not in the default scenario."""
-    from matplotlib.colors import to_hex
-
-    return NATION_COLOURS.get(nation) or to_hex(plt.get_cmap("tab10")(index % 10))
 
 
 def _years(ax: Axes, years: Sequence[float] | pd.Index | None = None) -> None:
@@ -274,8 +252,8 @@ def spending_chart(result: Result, path: Path) -> Path:
         names = [nation_name(result, n).replace(" ", "\n", 1) for n in nations]
         comp = final.loc[nations, "compute_spend_usd"].to_numpy(dtype=float)
         eff = final.loc[nations, "efficiency_spend_usd"].to_numpy(dtype=float)
-        a2.bar(names, comp, color="#3a7bd5", label="compute (chips, rental)")
-        a2.bar(names, eff, bottom=comp, color="#f28e2b", label="efficiency R&D")
+        a2.bar(names, comp, color=SPEND_COLOURS["compute"], label="compute (chips, rental)")
+        a2.bar(names, eff, bottom=comp, color=SPEND_COLOURS["efficiency"], label="efficiency R&D")
         a2.set_title(f"Spending in {last}: compute vs efficiency")
         a2.set_ylabel("US dollars per year (2025 $)")
         a2.yaxis.set_major_formatter(FuncFormatter(_dollars))

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from sim.results import Result
 
-EXTENSIONS = ("sim.sweeps.cli", "sim.game.cli", "sim.calibration.cli")
+EXTENSIONS = ("sim.sweeps.cli", "sim.game.cli", "sim.calibration.cli", "sim.web.cli")
 
 # The headline comparison of MODEL.md section 7, run by ``sputnik demo`` (and ``make demo``).
 DEMO_SCENARIOS = ("baseline", "stargate", "deepseek", "stargate-vs-deepseek")

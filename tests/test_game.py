@@ -303,9 +303,11 @@ def test_cards_fire_by_year_condition_and_hand_and_restore():
     assert game.model.get_param("vendors.nvidia.perf_growth") == 1.9
     game.submit("usa", {})
     game.resolve()  # 2027: the year card's effect ends
-    assert game.log[2]["fired"] == [
+    assert [{k: f[k] for k in ("year", "card", "title", "how")} for f in game.log[2]["fired"]] == [
         {"year": 2027, "card": "yr", "title": "Year card", "how": "ends"}
     ]
+    hand = game.log[0]["fired"][0]
+    assert hand["set"] == {"world.taiwan_shock": 0.3} and hand["held"] == []
     assert game.model.get_param("vendors.nvidia.perf_growth") == growth
     with pytest.raises(UserError, match="already played"):
         game.play_card("hand")
@@ -396,9 +398,10 @@ def test_multi_year_rounds_apply_moves_once_and_fire_cards_inside_the_round():
     game.submit("usa", {"enforcement": 0.95})
     res = game.resolve()
     assert res.years == [2025, 2026] and game.year == 2027
-    assert res.record["fired"] == [
+    assert [{k: f[k] for k in ("year", "card", "title", "how")} for f in res.record["fired"]] == [
         {"year": 2026, "card": "y", "title": "Second-year card", "how": "auto"}
     ]
+    assert res.record["fired"][0]["set"] == {"world.mineral_cost_increase": 0.3}
     assert sum(1 for ev in game.injected if ev.title.endswith("moves")) == 1
     assert {n["nation"] for n in res.nations} == set(game.scenario.nations)
     assert all(n["d_lag"] is not None for n in res.nations)
@@ -426,9 +429,11 @@ def test_role_file_narrows_and_removes_levers():
 
 @pytest.mark.parametrize("chosen, expected", [(0.95, 0.95), (0.3, 0.8)])
 def test_an_at_least_card_never_loosens_a_tougher_move(chosen, expected):
-    """The smuggling-scandal card raises enforcement to 0.8 but keeps a tougher value set this round."""
-    game = Game(make_setup(humans=["usa"], rounds=2))
-    game.submit("usa", {"enforcement": chosen})
+    """The smuggling-scandal card raises enforcement to 0.8 but keeps a tougher value set this
+    round. usa is not held by people here: on a human team's lever the card is only a proposal
+    (tests/test_game_players.py)."""
+    game = Game(make_setup(rounds=2))
+    game.submit("usa", {"enforcement": chosen}, by="bot:test")
     game.play_card("smuggling-scandal")
     game.resolve()
     assert game.model.get_param("controls.enforcement") == pytest.approx(expected)
@@ -440,3 +445,29 @@ def test_a_card_bound_must_be_a_number():
     bad = [{"id": "x", "title": "X", "at_least": {"controls.enforcement": "high"}}]
     with pytest.raises(UserError, match=r"at_least.controls.enforcement: needs a number"):
         build_deck(scen, bad)
+
+
+def test_report_html_is_one_self_contained_file_with_lab_lines_and_the_decision_log(tmp_path):
+    from sim.game.report import write_briefings, write_report
+
+    game = Game(make_setup(rounds=2, humans=["china"], bots={"usa": "hawkish"}))
+    game.submit("china", {"domestic_mandate_share": 0.6, "subsidy_usd": 1.5e11})
+    game.resolve()
+    game.submit("china", {})
+    game.resolve()  # 2026: the scenario's mandate event is refused (China holds the lever)
+    write_report(game, tmp_path)
+    page = (tmp_path / "report.html").read_text()
+    import re
+
+    assert "<img" not in page and "src=" not in page  # nothing to fetch: one file
+    assert not re.findall(r'href="(?!#)', page)  # only the SVGs' internal references
+    assert page.count("<svg") == 3 and "compute by origin" in page
+    assert "Thin lines are labs" in page
+    assert "proposed, not applied" in page and "domestic_mandate_share" in page
+    assert "$150B" in page or "1.5e+11" not in page  # money is formatted, not 1.5e+11
+    assert "2025.25" not in page
+    assert (tmp_path / "chart_1.svg").read_text().startswith("<svg")
+    paths = write_briefings(game, tmp_path / "briefing")
+    assert len(paths) == len(game.roles)
+    china = (tmp_path / "briefing" / "briefing-china.html").read_text()
+    assert game.roles["china"].brief[:40] in china and "domestic_mandate_share" in china

@@ -137,7 +137,7 @@ def test_play_command_save_resume_branch_and_report(tmp_path, capsys):
     assert main(["play", "--resume", str(db), "--rounds", "3", "--out", str(out)]) == 0
     text = capsys.readouterr().out
     assert "Resumed after round 2" in text and "Round 3 results" in text
-    for name in ("report.md", "report.html", "chart_lag_months.png", "policy.toml", "moves.toml"):
+    for name in ("report.md", "report.html", "chart_1.svg", "policy.toml", "moves.toml"):
         assert (out / name).exists(), name
     md = (out / "report.md").read_text()
     for section in (

@@ -45,11 +45,26 @@ def register(subparsers: Any) -> None:
         "--out",
         help="write the after-action report (report.md, report.html, charts) to this directory",
     )
-    p.add_argument("--years-per-round", type=count_arg, help="model years per round (default 1)")
+    p.add_argument(
+        "--years-per-round",
+        type=count_arg,
+        help="model years per round (default: the 90-minute preset's when people play, else 1)",
+    )
     p.add_argument(
         "--rounds",
         type=count_arg,
-        help="stop after this many rounds (default: to the scenario's last year)",
+        help="stop after this many rounds (default: 6 when people play, a 90-minute workshop; "
+        "else to the scenario's last year)",
+    )
+    p.add_argument(
+        "--preset",
+        choices=["60", "90"],
+        help="workshop length in minutes: sets --rounds and --years-per-round (default 90 with people)",
+    )
+    p.add_argument(
+        "--briefing",
+        metavar="DIR",
+        help="write a printable briefing pack per role (HTML) to DIR, then exit",
     )
     p.add_argument("--seed", type=seed_arg, help="random seed (default 0)")
     p.add_argument("--deck", help="inject-card deck (TOML); default scenarios/games/deck.toml")
@@ -83,7 +98,7 @@ def _build(args: argparse.Namespace) -> Any:
     from sim.config.loader import load_scenario
     from sim.errors import UserError
     from sim.game.cards import read_deck
-    from sim.game.engine import Game, GameSetup
+    from sim.game.engine import DEFAULT_PRESET, PRESETS, Game, GameSetup
     from sim.game.roles import read_role_file
     from sim.game.script import normalise_roles, read_script
     from sim.game.store import Store, branch
@@ -126,19 +141,26 @@ def _build(args: argparse.Namespace) -> Any:
             raise UserError(
                 "play: name a scenario (e.g. sputnik play baseline --bots) or --resume a saved game"
             )
-        if not (args.roles or script or args.bots or args.list_roles):
+        if not (args.roles or script or args.bots or args.list_roles or args.briefing):
             raise UserError(
                 "play: choose who plays: --roles usa,deepseek (people here), --script moves.toml, or --bots"
             )
         scen = load_scenario(name)
         bots = dict(meta.get("bots", {}))
         bots.update(_parse_bots(args.bot))
+        rounds, ypr = args.rounds, args.years_per_round or meta.get("years_per_round")
+        people = bool(_split_roles(args.roles)) and not args.bots
+        if args.preset or (people and rounds is None and ypr is None):
+            # A workshop: ~10 minutes a round, the rounds spread over the horizon (not 21 rounds).
+            preset = PRESETS[args.preset or DEFAULT_PRESET]
+            rounds = rounds or preset.rounds
+            ypr = ypr or preset.years_per_round(scen)
         setup = GameSetup(
             scen.model_dump(mode="json"),
             str(name),
             seed=args.seed if args.seed is not None else int(meta.get("seed", 0)),
-            years_per_round=args.years_per_round or int(meta.get("years_per_round", 1)),
-            max_rounds=args.rounds,
+            years_per_round=int(ypr or 1),
+            max_rounds=rounds,
             humans=[] if args.bots else _split_roles(args.roles),
             bots=bots,
             script=script["rounds"] if script else {},
@@ -146,7 +168,7 @@ def _build(args: argparse.Namespace) -> Any:
             role_file=read_role_file(args.role_file),
         )
         game = Game(setup)
-        if args.save and not args.list_roles:
+        if args.save and not (args.list_roles or args.briefing):
             game.store = Store.create(args.save, setup)
     if args.rounds is not None and args.resume:
         game.setup.max_rounds = args.rounds
@@ -190,18 +212,33 @@ def handle(args: argparse.Namespace) -> int:
     if args.list_roles:
         _list_roles(game)
         return 0
+    if args.briefing:
+        from sim.game.report import write_briefings
+
+        paths = write_briefings(game, args.briefing)
+        print(
+            f"Briefing packs: {len(paths)} roles in {args.briefing}/ (open index.html, print each)"
+        )
+        return 0
     s = game.scenario
     if game.mismatches:
         print(
             f"warning: replaying the save gives different results from round {game.mismatches[0]} on (the model changed since it was saved)"
         )
     people = ", ".join(game.setup.humans) or "none"
+    rounds = f"{game.setup.max_rounds} rounds" if game.setup.max_rounds else "to the last year"
     print(
-        f"Sputnik Moment game: {s.title} [{s.id}], seed {game.setup.seed}, {game.setup.years_per_round} year(s) per round"
+        f"Sputnik Moment game: {s.title} [{s.id}], seed {game.setup.seed}, {rounds}, "
+        f"{game.setup.years_per_round} year(s) per round"
     )
     print(
         f"People: {people}; script: {', '.join(sorted(game.script_roles)) or 'none'}; every other role: bot"
     )
+    if game.store is None and game.setup.humans:
+        print(
+            "warning: no --save file: this game will not be saved (a crash or Ctrl-D loses it); "
+            "add --save game.db to keep it"
+        )
     if game.log:
         print(
             f"Resumed after round {len(game.log)} ({game.log[-1]['years'][-1] if game.log[-1]['years'] else ''})."

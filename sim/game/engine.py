@@ -10,9 +10,17 @@ objects appended to ``model.events``; the model's own phase 1 applies them. Expo
 events into a scenario file that ``extends`` the game's scenario therefore reproduces the game
 exactly with ``sputnik run`` (see :func:`sim.game.store.export_policy`).
 
-Players (humans at a terminal, a script, bots) share one interface, as in PettingZoo: each
-gets an :class:`Observation` of public state plus its own pending move, and submits a move.
-Nobody, bots included, can see another role's pending move before the round resolves.
+Players (humans at a terminal or in a browser, a script, bots) share one interface, as in
+PettingZoo: each gets an :class:`Observation` of public state plus its own pending move, and
+submits a move. Nobody, bots included, can see another role's pending move before the round
+resolves.
+
+Players are never silently overwritten. Moves and overrides reach the model as *player events*
+(``model.player_events``), applied after the year's scenario events and cards; the levers human
+teams hold are ``model.held_paths``. A scheduled event, a card or a reaction rule that would
+change a held lever becomes a *proposal* instead (``model.proposals``): the team sees it ("will
+set X from a to b") and may accept (the value joins its move) or refuse. Every change to a
+team's lever is logged with who made it (``record["changes"]``).
 """
 
 from __future__ import annotations
@@ -23,14 +31,32 @@ from typing import Any
 
 from sim.config.schema import Event, Scenario
 from sim.errors import UserError
-from sim.game import bots, metrics
+from sim.game import bots, metrics, views
 from sim.game.cards import Card, build_deck
 from sim.game.levers import Lever, fmt_value, validate_move
 from sim.game.roles import Role, build_roles, resolve_role_id, rival_of
 from sim.model.model import ComputeRaceModel
-from sim.model.records import NATION_COLUMNS
 
-N_IDX = {c: i for i, c in enumerate(NATION_COLUMNS)}
+
+@dataclass(frozen=True)
+class Preset:
+    """A workshop length: rounds and minutes per round; years per round follow the horizon."""
+
+    minutes: int
+    rounds: int
+    round_minutes: int
+
+    def years_per_round(self, scenario: Scenario) -> int:
+        """Years per round so the rounds cover (most of) the scenario's horizon."""
+        span = scenario.horizon.end_year - scenario.horizon.start_year + 1
+        return max(1, span // self.rounds)
+
+
+# The parameters a nation's reaction rule changes (its own subsidy; the controller's controls).
+REACTION_PATHS = ("subsidy_usd", "controls.enforcement", "controls.cloud_loophole_open")
+# ~10 minutes a round (brief, decide, resolve, discuss) plus the opening and the debrief.
+PRESETS = {"60": Preset(60, 4, 10), "90": Preset(90, 6, 10)}
+DEFAULT_PRESET = "90"
 
 
 @dataclass
@@ -51,6 +77,7 @@ class GameSetup:
     script: dict[str, Any] = field(default_factory=dict)
     deck: list[dict[str, Any]] = field(default_factory=list)
     role_file: dict[str, Any] = field(default_factory=dict)
+    web: dict[str, Any] = field(default_factory=dict)  # seats (team tokens, join codes), timer
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -58,8 +85,9 @@ class GameSetup:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> GameSetup:
-        """Inverse of :meth:`to_dict`."""
-        return cls(**d)
+        """Inverse of :meth:`to_dict` (unknown keys from a newer version are ignored)."""
+        known = set(cls.__dataclass_fields__)
+        return cls(**{k: v for k, v in d.items() if k in known})
 
 
 @dataclass
@@ -78,6 +106,7 @@ class Observation:
     scheduled: list[str]
     own_pending: dict[str, Any] | None
     _model: Any = field(repr=False, default=None)
+    proposals: list[dict[str, Any]] = field(default_factory=list)
 
     def metric(self, expr: str) -> Any:
         """A public metric of the last resolved year (see :mod:`sim.game.metrics`)."""
@@ -98,12 +127,18 @@ def _fingerprint(rows: list[tuple]) -> str:
     return hashlib.sha256(repr(rows).encode()).hexdigest()[:16]
 
 
+def proposal_id(p: dict[str, Any]) -> str:
+    """A stable id for a proposal (scheduled or made by the model): year, source, title, path."""
+    return f"{p['year']}|{p['source']}|{p['title']}|{p['path']}"
+
+
 class Game:
     """A game in progress. Build with a setup and (optionally) a log of rounds to replay.
 
     Facilitator actions: :meth:`play_card`, :meth:`override`, :meth:`undo`, :meth:`pause`,
-    :meth:`end`. Player actions: :meth:`submit`, :meth:`predict`. :meth:`resolve` lets bots
-    move for every role nobody else moved, applies everything and steps the model.
+    :meth:`end`. Player actions: :meth:`submit`, :meth:`predict`, :meth:`decide`.
+    :meth:`resolve` lets bots move for every role nobody else moved, applies everything and
+    steps the model.
     """
 
     def __init__(
@@ -134,6 +169,7 @@ class Game:
         self.store = store
         self.paused = False
         self.mismatches: list[int] = []
+        self.undone: list[dict[str, Any]] = []  # undos since the last resolve (logged with it)
         self._rebuild(list(rounds or []))
 
     # ------------------------------------------------------------------ state
@@ -142,7 +178,9 @@ class Game:
         self.model = ComputeRaceModel(self.scenario, seed=self.setup.seed)
         self.log: list[dict[str, Any]] = []
         self.fired: set[str] = set()
-        self.injected: list[Event] = []
+        # (event, order): 0 cards and card endings, 1 export-only "team kept its lever" fixes,
+        # 2 players' moves: the order the model applies them within a year.
+        self._injected: list[tuple[Event, int]] = []
         self._restores: list[tuple[int, str, dict[str, Any]]] = []
         self.ended = False
         self._clear_pending()
@@ -159,6 +197,19 @@ class Game:
         self._predictions: dict[str, dict[str, Any]] = {}
         self._overrides: dict[str, dict[str, Any]] = {}
         self._manual: list[str] = []
+        self._decisions: dict[str, dict[str, bool]] = {}
+
+    @property
+    def injected(self) -> list[Event]:
+        """Every event the game added, in the order the model applies them within a year
+        (cards and card endings before players' moves), for exported policies.
+
+        A change the model refused on a held lever is left out of its card, and a refused
+        scenario event or reaction gets a companion event (restore the value, or zero the
+        reaction's step), so ``sputnik run`` of the exported policy gives the game's results.
+        """
+        order = sorted(enumerate(self._injected), key=lambda t: (t[1][0].year, t[1][1], t[0]))
+        return [ev for _, (ev, _k) in order]
 
     @property
     def round(self) -> int:
@@ -169,6 +220,12 @@ class Game:
     def year(self) -> int:
         """First year of the round being played."""
         return self.model.year
+
+    @property
+    def round_years(self) -> list[int]:
+        """The years the round being played will simulate."""
+        last = min(self.model.year + self.setup.years_per_round, self.scenario.horizon.end_year + 1)
+        return list(range(self.model.year, last))
 
     @property
     def over(self) -> bool:
@@ -192,6 +249,26 @@ class Game:
             out.update(k for k in rnd if k not in ("cards", "override"))
         return out
 
+    def held_paths(self) -> set[str]:
+        """Lever paths people hold (companion settings included): never silently changed.
+
+        People at a terminal or browser, and scripted roles (people's moves prepared in advance,
+        so a game exported as a script replays exactly); bots' levers are not held.
+        """
+        out: set[str] = set()
+        for rid in [*self.setup.humans, *sorted(self.script_roles)]:
+            for lv in self.roles[rid].levers:
+                out.add(lv.path)
+                out.update(lv.also)
+        return out
+
+    def owner_of(self, path: str) -> str | None:
+        """The role whose lever ``path`` is (None for parameters no role holds)."""
+        for rid, r in self.roles.items():
+            if any(path == lv.path or path in lv.also for lv in r.levers):
+                return rid
+        return None
+
     # ------------------------------------------------------------------ players
     def role_id(self, role: str) -> str:
         """Canonical id of a typed role name (aliases allowed); UserError if unknown."""
@@ -202,13 +279,87 @@ class Game:
             raise UserError("the game is over (use --resume with --from-round to branch it)")
 
     def current_values(self, role: str) -> dict[str, Any]:
-        """Each lever's value when this round's moves apply (this year's scheduled events included)."""
+        """Each lever's value when this round's moves apply: this year's scheduled events
+        included, except on levers a human team holds (those events are only proposals)."""
         r = self.roles[role]
+        held = self.held_paths()
         scheduled: dict[str, Any] = {}
         for ev in self.model.events:
             if ev.year == self.model.year:
-                scheduled.update(ev.set)
+                scheduled.update({p: v for p, v in ev.set.items() if p not in held})
         return {lv.path: scheduled.get(lv.path, self.model.get_param(lv.path)) for lv in r.levers}
+
+    def scheduled_changes(self, role: str) -> list[dict[str, Any]]:
+        """Changes already known to touch ``role``'s levers during this round: scenario events,
+        cards due by year and cards the facilitator queued. Each: path, lever, year, old, new,
+        source, title (only real changes: new differs from the value now)."""
+        r = self.roles[self.role_id(role)]
+        levers = {lv.path: lv for lv in r.levers}
+        years = set(self.round_years)
+        found: list[tuple[int, str, str, dict[str, Any]]] = [
+            (ev.year, "event", ev.title, dict(ev.set))
+            for ev in self.model.events[: len(self.scenario.events)]
+            if ev.year in years
+        ]
+        for card in self.deck.values():
+            if card.id in self.fired or card.unavailable or card.id in self.suppress:
+                continue
+            if card.id in self._manual or (card.trigger == "year" and card.year in years):
+                y = self.model.year if card.id in self._manual else card.year
+                found.append((y, "event", f"Card: {card.title}", self._card_values(card, y)))
+        out = []
+        for year, source, title, values in sorted(found, key=lambda t: t[0]):
+            for path, new in values.items():
+                if path not in levers:
+                    continue
+                old = self.model.get_param(path)
+                if old != new:
+                    out.append(
+                        {
+                            "year": year,
+                            "path": path,
+                            "lever": levers[path].name,
+                            "unit": levers[path].unit,
+                            "old": old,
+                            "new": new,
+                            "source": source,
+                            "title": title,
+                        }
+                    )
+        return out
+
+    def proposals_for(self, role: str) -> list[dict[str, Any]]:
+        """Open proposals for a human role: this round's scheduled changes to its levers and the
+        changes the model refused on its levers last round, each with its ``id`` and ``decision``
+        (True accepted, False refused, None open). Empty for bots and scripts: they are not held."""
+        role = self.role_id(role)
+        if role not in self.setup.humans:
+            return []
+        levers = {lv.path: lv for lv in self.roles[role].levers}
+        out = list(self.scheduled_changes(role))
+        if self.log:
+            for p in self.log[-1].get("proposals", []):
+                if p["path"] in levers and self.model.get_param(p["path"]) != p["new"]:
+                    lv = levers[p["path"]]
+                    out.append(
+                        dict(p, lever=lv.name, unit=lv.unit, old=self.model.get_param(p["path"]))
+                    )
+        mine = self._decisions.get(role, {})
+        for p in out:
+            p["id"] = proposal_id(p)
+            p["decision"] = mine.get(p["id"])
+        return out
+
+    def decide(self, role: str, pid: str, accept: bool) -> dict[str, Any]:
+        """Accept (the change joins this round's move) or refuse a proposal; returns it."""
+        self._check_open()
+        role = self.role_id(role)
+        hit = next((p for p in self.proposals_for(role) if p["id"] == pid), None)
+        if hit is None:
+            raise UserError(f"{role}: no open proposal '{pid}'")
+        self._decisions.setdefault(role, {})[pid] = bool(accept)
+        hit["decision"] = bool(accept)
+        return hit
 
     def observe(self, role: str) -> Observation:
         """The observation of ``role``: public state and its own pending move, nobody else's."""
@@ -235,7 +386,41 @@ class Game:
             sched,
             dict(own["set"]) if own else None,
             self.model,
+            self.proposals_for(role),
         )
+
+    def metric_id(self, role: str) -> str:
+        """The metric id of a role's actor (``china``, ``deepseek``, ``rest-lab``)."""
+        r = self.roles[role]
+        if r.kind == "nation":
+            return r.actor
+        return views.lab_metric_id(r.actor, self.scenario.nations)
+
+    def team_state(self, role: str) -> dict[str, Any]:
+        """What a team sees of its own actor: rows of (label, value, format), its compute by
+        origin (labs) and the change of its lag over the last round."""
+        role = self.role_id(role)
+        r = self.roles[role]
+        mid = self.metric_id(role)
+        spec = views.NATION_STATE if r.kind == "nation" else views.LAB_STATE
+        rows = [
+            (label, metrics.value(self.model, expr.format(n=mid, l=mid)), how)
+            for label, expr, how in spec
+        ]
+        origins = (
+            {o: metrics.value(self.model, e.format(l=mid)) for o, e in views.LAB_ORIGINS}
+            if r.kind == "lab"
+            else {}
+        )
+        lag = metrics.value(self.model, f"lag_months.{mid}")
+        before = self.log[-1].get("lag_before_roles", {}).get(role) if self.log else None
+        return {
+            "rows": rows,
+            "origins": origins,
+            "lag": lag,
+            "d_lag": None if before is None or lag is None else lag - before,
+            "year": self.log[-1]["years"][-1] if self.log and self.log[-1]["years"] else None,
+        }
 
     def _validated(self, role: str, move: dict[str, Any]) -> dict[str, Any]:
         r = self.roles[role]
@@ -258,6 +443,10 @@ class Game:
         role = self.role_id(role)
         self._pending[role] = {"set": self._validated(role, move), "by": by or self.player_of(role)}
 
+    def withdraw(self, role: str) -> None:
+        """Take back ``role``'s pending move (it may submit again before the round resolves)."""
+        self._pending.pop(self.role_id(role), None)
+
     def predict(self, role: str, metric: str, value: float) -> None:
         """Record ``role``'s prediction of ``metric`` at the end of this round."""
         self._check_open()
@@ -270,6 +459,15 @@ class Game:
     def has_submitted(self, role: str) -> bool:
         """True if ``role`` has a pending move (the move itself stays secret)."""
         return self.role_id(role) in self._pending
+
+    def pending_move(self, role: str) -> dict[str, Any] | None:
+        """``role``'s own pending move (path -> value), for that role's page only."""
+        mv = self._pending.get(self.role_id(role))
+        return dict(mv["set"]) if mv else None
+
+    def prediction_of(self, role: str) -> dict[str, Any] | None:
+        """``role``'s own pending prediction."""
+        return self._predictions.get(self.role_id(role))
 
     def waiting_for(self) -> list[str]:
         """Human roles that have not yet submitted this round."""
@@ -295,6 +493,11 @@ class Game:
         self._manual.append(card_id)
         return card
 
+    @property
+    def queued_cards(self) -> list[str]:
+        """Cards the facilitator queued for this round."""
+        return list(self._manual)
+
     def override(self, role: str, move: dict[str, Any], reason: str) -> None:
         """Replace ``role``'s move this round with ``move``; the reason is logged (facilitator)."""
         self._check_open()
@@ -304,7 +507,7 @@ class Game:
         self._overrides[role] = {"set": self._validated(role, move), "reason": reason.strip()}
 
     def pause(self) -> None:
-        """Stop resolving rounds until :meth:`unpause` (the saved game stays resumable)."""
+        """Stop resolving rounds until :meth:`unpause`; moves already entered are kept."""
         self.paused = True
 
     def unpause(self) -> None:
@@ -312,14 +515,30 @@ class Game:
         self.paused = False
 
     def undo(self) -> dict[str, Any]:
-        """Take back the last resolved round; returns its record."""
+        """Take back the last resolved round; returns its record.
+
+        The people's moves and predictions of the undone round become pending again (they can
+        change them before it resolves anew); moves entered for the next round are discarded,
+        so a caller asks for confirmation first (see :meth:`submitted_count`).
+        """
         if not self.log:
             raise UserError("undo: no round to undo")
         last = self.log[-1]
         self._rebuild(self.log[:-1])
+        for rid, mv in last["moves"].items():
+            if rid in self.setup.humans:
+                self._pending[rid] = {"set": dict(mv["set"]), "by": mv["by"]}
+        for rid, pr in last["predictions"].items():
+            if rid in self.setup.humans:
+                self._predictions[rid] = dict(pr)
         if self.store is not None:
             self.store.delete_rounds_from(last["round"])
+        self.undone.append({"round": last["round"], "years": last["years"]})
         return last
+
+    def submitted_count(self) -> int:
+        """How many roles have a pending move (what an undo would discard)."""
+        return len(self._pending)
 
     def end(self) -> None:
         """End the game now (facilitator); saved so a resume shows the game as ended."""
@@ -330,15 +549,26 @@ class Game:
                 self.store.mark_ended(self.log[-1])
 
     # ------------------------------------------------------------------ resolution
-    def resolve(self) -> RoundResult:
-        """Bots move for the roles nobody moved, then the round resolves in one go and is saved."""
+    def resolve(self, force: bool = False) -> RoundResult:
+        """Bots move for the roles nobody moved, then the round resolves in one go and is saved.
+
+        With ``force`` (the facilitator resolves without waiting) a team that has not submitted
+        keeps its levers as they are; the record lists it under ``missing``.
+        """
         self._check_open()
         if self.paused:
             raise UserError("the game is paused")
         waiting = self.waiting_for()
-        if waiting:
+        if waiting and not force:
             raise UserError(f"waiting for moves from {', '.join(waiting)}")
-        moves = dict(self._pending)
+        moves = {rid: dict(mv, set=dict(mv["set"])) for rid, mv in self._pending.items()}
+        for rid, decided in self._decisions.items():
+            props = {p["id"]: p for p in self.proposals_for(rid)}
+            accepted = {props[i]["path"]: props[i]["new"] for i, ok in decided.items() if ok}
+            if accepted:
+                mv = moves.setdefault(rid, {"set": {}, "by": self.player_of(rid)})
+                for path, v in accepted.items():
+                    mv["set"].setdefault(path, v)
         for rid in self.roles:
             if rid in moves or rid in self.setup.humans or rid in self.script_roles:
                 continue
@@ -346,13 +576,27 @@ class Game:
             move = bots.decide(name, self.observe(rid))
             if move:
                 moves[rid] = {"set": self._validated(rid, move), "by": f"bot:{name}"}
+        decisions: dict[str, list[dict[str, Any]]] = {}
+        for rid, decided in self._decisions.items():
+            props = {p["id"]: p for p in self.proposals_for(rid)}
+            decisions[rid] = [
+                {k: props[i][k] for k in ("year", "path", "old", "new", "source", "title")}
+                | {"accepted": ok}
+                for i, ok in decided.items()
+                if i in props
+            ]
         rec = {
             "round": self.round,
             "moves": {rid: moves[rid] for rid in self.roles if rid in moves},
             "overrides": dict(self._overrides),
             "manual_cards": list(self._manual),
             "predictions": dict(self._predictions),
+            "held": sorted(self.held_paths()),
+            "missing": waiting,
+            "decisions": decisions,
+            "undone": list(self.undone),
         }
+        self.undone = []
         rec = self._apply(rec)
         if self.store is not None:
             self.store.save_round(rec)
@@ -361,29 +605,108 @@ class Game:
     def _inject(self, year: int, title: str, text: str, values: dict[str, Any]) -> None:
         ev = Event(year=year, title=title, text=text, set=values)
         self.model.events.append(ev)
-        self.injected.append(ev)
+        self._injected.append((ev, 0))
 
-    def _fire(self, card: Card, year: int, how: str, fired: list[dict[str, Any]]) -> None:
+    def _inject_move(self, year: int, title: str, text: str, values: dict[str, Any]) -> None:
+        ev = Event(year=year, title=title, text=text, set=values)
+        self.model.player_events.append(ev)
+        self._injected.append((ev, 2))
+
+    def _export_refusals(self, props: list[dict[str, Any]]) -> None:
+        """Make the exported policy reproduce changes the model refused on held levers."""
+        c = self.scenario.controls
+        reaction_field = {
+            "subsidy_usd": "subsidy_increase_usd",
+            "enforcement": "enforcement_increase",
+            "cloud_loophole_open": "close_cloud_loophole",
+        }
+        for p in props:
+            y, path, title = p["year"], p["path"], p["title"]
+            hit = next(
+                (
+                    i
+                    for i, (ev, k) in enumerate(self._injected)
+                    if k == 0 and ev.year == y and ev.title == title and path in ev.set
+                ),
+                None,
+            )
+            if hit is not None:  # a card: export it without the refused path
+                ev = self._injected[hit][0]
+                rest = {q: v for q, v in ev.set.items() if q != path}
+                self._injected[hit] = (ev.model_copy(update={"set": rest}), 0)
+            elif p["source"] == "event":  # a scenario event: put the team's value back after it
+                keep = Event(year=y, title=f"Kept by the team: {path}", set={path: p["old"]})
+                self._injected.append((keep, 1))
+            else:  # a reaction: zero its step on that lever the year it fires
+                nation = path.split(".")[1] if path.startswith("nations.") else c.controller
+                field_ = reaction_field.get(path.rsplit(".", 1)[-1])
+                if field_:
+                    value = False if field_ == "close_cloud_loophole" else 0.0
+                    keep = Event(
+                        year=y,
+                        title=f"Kept by the team: {title}",
+                        set={f"nations.{nation}.reaction.{field_}": value},
+                    )
+                    self._injected.append((keep, 1))
+
+    def _card_values(self, card: Card, year: int) -> dict[str, Any]:
         values = dict(card.set)
         for path, floor in card.at_least.items():
             values[path] = max(self._value_in(path, year), floor)
         for path, ceiling in card.at_most.items():
             values[path] = min(self._value_in(path, year), ceiling)
+        return values
+
+    def _fire(self, card: Card, year: int, how: str, fired: list[dict[str, Any]]) -> None:
+        values = self._card_values(card, year)
         prev = {p: self.model.get_param(p) for p in values}
         self._inject(year, f"Card: {card.title}", card.text, values)
         self.fired.add(card.id)
-        fired.append({"year": year, "card": card.id, "title": card.title, "how": how})
+        fired.append(
+            {"year": year, "card": card.id, "title": card.title, "how": how, "text": card.text}
+            | {"set": values}
+        )
         if card.duration_years > 0:
             self._restores.append((year + card.duration_years, card.id, prev))
 
     def _value_in(self, path: str, year: int) -> Any:
-        """The value ``path`` will have in ``year`` after the events already queued for that year
-        (moves, earlier cards, scenario events), which apply in list order before the step."""
+        """The value ``path`` will have in ``year`` after what is already queued for that year
+        (scenario events, earlier cards, then players' moves, in the model's order)."""
         value = self.model.get_param(path)
+        held = path in self.model.held_paths
         for ev in self.model.events:
+            if ev.year == year and path in ev.set and not held:
+                value = ev.set[path]
+        for ev in self.model.player_events:
             if ev.year == year and path in ev.set:
                 value = ev.set[path]
         return value
+
+    def _lever_values(self) -> dict[str, Any]:
+        return {p: self.model.get_param(p) for p in self._lever_paths}
+
+    @property
+    def _lever_paths(self) -> list[str]:
+        return list(
+            dict.fromkeys(
+                p for r in self.roles.values() for lv in r.levers for p in (lv.path, *lv.also)
+            )
+        )
+
+    def _who_changed(self, year: int, path: str, movers: dict[str, str]) -> tuple[str, str]:
+        """(who, what) changed ``path`` in ``year``: a player, a card, an event or a reaction."""
+        if path in movers:
+            return movers[path], "move"
+        title = None
+        for ev in self.model.events:
+            if ev.year == year and path in ev.set:
+                title = ev.title
+        if title is not None:
+            return ("card" if title.startswith(("Card:", "Ends:")) else "scenario event"), title
+        reactions = [t for (y, k, t) in self.model.event_log if y == year and k == "reaction"]
+        if reactions and path.endswith(REACTION_PATHS):
+            return "reaction rule", "; ".join(reactions)
+        return "model", "the lab's strategy rule" if path.endswith("efficiency_share") else "model"
 
     def _apply(self, rec: dict[str, Any]) -> dict[str, Any]:
         """Apply a round's inputs to the model and step it; fill in the derived fields of ``rec``."""
@@ -391,9 +714,12 @@ class Game:
         first = m.year
         rec = dict(rec)
         rec["year"] = first
+        m.held_paths = set(rec.get("held", []))
         effective: dict[str, dict[str, Any]] = {}
+        movers: dict[str, str] = {}
         for rid in self.roles:
-            mv = rec["overrides"].get(rid) or rec["moves"].get(rid)
+            ov = rec["overrides"].get(rid)
+            mv = ov or rec["moves"].get(rid)
             if not mv:
                 continue
             cur = self.current_values(rid)
@@ -401,13 +727,25 @@ class Game:
             if changes:
                 effective[rid] = changes
                 text = ", ".join(f"{p} = {fmt_value(v)}" for p, v in changes.items())
-                self._inject(first, f"{self.roles[rid].name} moves", text, changes)
+                who = f"facilitator override of {rid}" if ov else f"{rid} ({mv['by']})"
+                movers.update({p: who for p in changes})
+                if ov or any(p in m.held_paths for p in changes):
+                    self._inject_move(first, f"{self.roles[rid].name} moves", text, changes)
+                else:  # a bot's move: applied like a dated event, so a card can still outrank it
+                    self._inject(first, f"{self.roles[rid].name} moves", text, changes)
         fired: list[dict[str, Any]] = []
         for cid in rec["manual_cards"]:
             self._fire(self.deck[cid], first, "manual", fired)
         years: list[int] = []
-        start_rows = len(m.nation_rows)
+        n_props = len(m.proposals)
+        mids = {rid: self.metric_id(rid) for rid in self.roles}
         rec["lag_before"] = {nid: n.lag_months for nid, n in m.nations.items()}
+        rec["lag_before_roles"] = {
+            rid: metrics.value(m, f"lag_months.{mid}") for rid, mid in mids.items()
+        }
+        sums = {nid: dict.fromkeys(views.NATION_PARTS, 0.0) for nid in self.scenario.nations}
+        changes: list[dict[str, Any]] = []
+        lab_rows_at = len(m.nation_rows)
         for _ in range(self.setup.years_per_round):
             if not m.running:
                 break
@@ -423,12 +761,32 @@ class Game:
                     card.trigger == "when" and metrics.holds(m, list(card.clauses))
                 ):
                     self._fire(card, y, "auto", fired)
+            before = self._lever_values()
             m.step()
+            after = self._lever_values()
+            for path, old in before.items():
+                if after[path] != old:
+                    who, what = self._who_changed(y, path, movers if y == first else {})
+                    changes.append(
+                        {"year": y, "role": self.owner_of(path), "path": path}
+                        | {"old": old, "new": after[path], "by": who, "what": what}
+                    )
+            for nid in self.scenario.nations:
+                for part in views.NATION_PARTS:
+                    v = metrics.value(m, f"{part}.{nid}")
+                    sums[nid][part] += float(v or 0.0)
             years.append(y)
+        new_props = [asdict(p) for p in m.proposals[n_props:]]
+        self._export_refusals(new_props)
+        for f in fired:
+            f["held"] = sorted(p["path"] for p in new_props if p["title"] == f"Card: {f['title']}")
         rec["years"] = years
         rec["effective"] = effective
         rec["fired"] = fired
-        rec["fingerprint"] = _fingerprint(m.nation_rows[start_rows:])
+        rec["proposals"] = new_props
+        rec["changes"] = changes
+        rec["sums"] = sums
+        rec["fingerprint"] = _fingerprint(m.nation_rows[lab_rows_at:])
         rec["actuals"] = {
             rid: metrics.value(m, p["metric"]) for rid, p in rec["predictions"].items()
         }
@@ -438,31 +796,39 @@ class Game:
 
     # ------------------------------------------------------------------ results
     def result_of(self, rec: dict[str, Any]) -> RoundResult:
-        """The public result of a resolved round: moves revealed, cards fired, nations' changes."""
-        years = rec["years"]
-        rows = [r for r in self.model.nation_rows if r[0] in years]
+        """The public result of a resolved round: moves revealed, cards fired, nations' changes.
+
+        Values are read through :mod:`sim.game.metrics` on the current model, so this is meant
+        for the round just resolved (the record keeps the summed capability parts).
+        """
         before = rec.get("lag_before", {})
         out = []
         for nid in self.scenario.nations:
-            mine = [r for r in rows if r[1] == nid]
-            if not mine:
+            row: dict[str, Any] = {"nation": nid}
+            for key, expr in views.NATION_RESULT:
+                row[key] = metrics.value(self.model, expr.format(n=nid))
+            row.update(rec.get("sums", {}).get(nid, {}))
+            lag0 = before.get(nid)
+            row["d_lag"] = None if lag0 is None else row["lag_months"] - lag0
+            out.append(row)
+        return RoundResult(rec["round"], rec["years"], rec, out)
+
+    def lab_results(self) -> list[dict[str, Any]]:
+        """Every lab's capability and lag now, and its lag change over the last round."""
+        before = self.log[-1].get("lag_before_roles", {}) if self.log else {}
+        out = []
+        for rid, r in self.roles.items():
+            if r.kind != "lab":
                 continue
-            end = mine[-1]
-            lag0 = before.get(nid, None)
-            out.append(
-                {
-                    "nation": nid,
-                    "oom": end[N_IDX["oom"]],
-                    "d_oom": sum(r[N_IDX["d_oom"]] for r in mine),
-                    "d_oom_compute": sum(r[N_IDX["d_oom_compute"]] for r in mine),
-                    "d_oom_efficiency": sum(r[N_IDX["d_oom_efficiency"]] for r in mine),
-                    "d_oom_catchup": sum(r[N_IDX["d_oom_catchup"]] for r in mine),
-                    "lag_months": end[N_IDX["lag_months"]],
-                    "d_lag": None if lag0 is None else end[N_IDX["lag_months"]] - lag0,
-                    "compute_share": end[N_IDX["compute_share"]],
-                }
-            )
-        return RoundResult(rec["round"], years, rec, out)
+            mid = self.metric_id(rid)
+            row: dict[str, Any] = {"lab": r.actor, "role": rid, "name": r.name}
+            row["nation"] = self.scenario.labs[r.actor].nation
+            for key, expr in views.LAB_RESULT:
+                row[key] = metrics.value(self.model, expr.format(l=mid))
+            b = before.get(rid)
+            row["d_lag"] = None if b is None or row["lag_months"] is None else row["lag_months"] - b
+            out.append(row)
+        return out
 
     def tables(self) -> dict[str, Any]:
         """The model's output tables so far (pandas DataFrames)."""

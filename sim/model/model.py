@@ -34,6 +34,7 @@ from sim.model.market import (
     smuggling_share,
     split_budget,
 )
+from sim.model.policies import Proposal
 
 RENTED = ORIGINS.index("rented")
 ORIGIN_INDEX = {o: i for i, o in enumerate(ORIGINS)}
@@ -104,6 +105,11 @@ class ComputeRaceModel(mesa.Model):
             )
         self.market_access = {s: dict(row) for s, row in scen.market_access.items()}
         self.events = list(scen.events)
+        # SHIM (web branch) of the player contract the "core" restructure implements: lever
+        # paths a human team holds, the players' own dated moves, and the changes refused.
+        self.held_paths: set[str] = set()
+        self.player_events: list[Any] = []
+        self.proposals: list[Proposal] = []
         for lab in self.labs:
             nation = self.nations[lab.nation]
             nation.labs.append(lab)
@@ -173,6 +179,8 @@ class ComputeRaceModel(mesa.Model):
         for ev in self.events:
             if ev.year == self.year:
                 for path, value in ev.set.items():
+                    if self._held(path, value, "event", ev.title):
+                        continue
                     self.set_param(path, value)
                     vendor_changed = vendor_changed or path.startswith("vendors.")
                 self.fired.append(ev.title)
@@ -183,6 +191,12 @@ class ComputeRaceModel(mesa.Model):
                 and any(p.startswith("controls.") for p in ev.set)
             ):
                 self.stockpile_window = True  # an announced rule: targets buy ahead of it
+        for ev in self.player_events:  # players' moves land after the year's events and cards
+            if ev.year == self.year:
+                for path, value in ev.set.items():
+                    self.set_param(path, value)
+                    vendor_changed = vendor_changed or path.startswith("vendors.")
+                self.event_log.append((self.year, "move", ev.title))
         for nation in self.nations.values():
             r = nation.reaction
             if r is None or nation.reacted or self.t == 0:
@@ -190,14 +204,19 @@ class ComputeRaceModel(mesa.Model):
             rival = self.nations[r.rival]
             if rival.lag_months < r.trigger_lag_months or (r.on_sputnik and self.sputnik_now):
                 nation.reacted = True
-                nation.subsidy_usd += r.subsidy_increase_usd
+                title = f"{nation.name} responds to {rival.name}"
+                changes = {
+                    f"nations.{nation.key}.subsidy_usd": nation.subsidy_usd + r.subsidy_increase_usd
+                }
                 if nation.key == self.controls.controller:
-                    self.controls.enforcement = min(
+                    changes["controls.enforcement"] = min(
                         1.0, self.controls.enforcement + r.enforcement_increase
                     )
                     if r.close_cloud_loophole:
-                        self.controls.cloud_loophole_open = False
-                title = f"{nation.name} responds to {rival.name}"
+                        changes["controls.cloud_loophole_open"] = False
+                for path, value in changes.items():
+                    if not self._held(path, value, "reaction", title):
+                        self.set_param(path, value)
                 self.fired.append(title)
                 self.event_log.append((self.year, "reaction", title))
         self.controls.update(self.year)
@@ -654,6 +673,19 @@ class ComputeRaceModel(mesa.Model):
         elif head == "labs" and name == "efficiency":
             agent.efficiency = value
             agent.log_eff = math.log(value)
+
+    def _held(self, path: str, value: Any, source: str, title: str) -> bool:
+        """True (and a Proposal recorded) if ``path`` is held by a human team and would change."""
+        if path not in self.held_paths:
+            return False
+        old = self.get_param(path)
+        if old == value:
+            return False
+        self.proposals.append(Proposal(self.year, path, old, value, source, title))
+        self.event_log.append(
+            (self.year, "proposal", f"{title}: {path} {old!r} -> {value!r} (held)")
+        )
+        return True
 
     def get_param(self, path: str) -> Any:
         """Read a live parameter by dotted path."""

@@ -31,6 +31,9 @@ _LAZY = {
     "morris_indices": "sim.sweeps.analysis",
     "discover": "sim.sweeps.analysis",
     "analyze": "sim.sweeps.analysis",
+    "ranking": "sim.sweeps.analysis",
+    "crosstab": "sim.sweeps.analysis",
+    "informative": "sim.sweeps.analysis",
     "prim": "sim.sweeps.prim",
 }
 
