@@ -18,14 +18,16 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/sputnik demo --out out/demo
 
-## make test: lint, then the whole suite (unit, property, scenario, behaviour, CLI, sweeps, game, notebooks)
+## make test: ruff (check + format), then the whole suite (unit, property, scenario, behaviour, CLI, sweeps, game, notebooks)
 test: $(STAMP)
 	$(BIN)/ruff check sim tests benchmarks
+	$(BIN)/ruff format --check sim tests benchmarks
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check sim tests benchmarks
 	$(BIN)/ruff format --check sim tests benchmarks
+	$(BIN)/mypy
 
 format: $(STAMP)
 	$(BIN)/ruff format sim tests benchmarks
