@@ -28,9 +28,7 @@ from sim.game.cards import Card, build_deck
 from sim.game.levers import Lever, fmt_value, validate_move
 from sim.game.roles import Role, build_roles, resolve_role_id, rival_of
 from sim.model.model import ComputeRaceModel
-from sim.model.records import NATION_COLUMNS
-
-N_IDX = {c: i for i, c in enumerate(NATION_COLUMNS)}
+from sim.model.records import NationRow
 
 
 @dataclass
@@ -94,8 +92,9 @@ class RoundResult:
     nations: list[dict[str, Any]]
 
 
-def _fingerprint(rows: list[tuple]) -> str:
-    return hashlib.sha256(repr(rows).encode()).hexdigest()[:16]
+def _fingerprint(rows: list[NationRow]) -> str:
+    # Plain tuples: the same text as saves written before rows became named records.
+    return hashlib.sha256(repr([tuple(r) for r in rows]).encode()).hexdigest()[:16]
 
 
 class Game:
@@ -440,11 +439,11 @@ class Game:
     def result_of(self, rec: dict[str, Any]) -> RoundResult:
         """The public result of a resolved round: moves revealed, cards fired, nations' changes."""
         years = rec["years"]
-        rows = [r for r in self.model.nation_rows if r[0] in years]
+        rows = [r for r in self.model.nation_rows if r.year in years]
         before = rec.get("lag_before", {})
         out = []
         for nid in self.scenario.nations:
-            mine = [r for r in rows if r[1] == nid]
+            mine = [r for r in rows if r.nation == nid]
             if not mine:
                 continue
             end = mine[-1]
@@ -452,14 +451,14 @@ class Game:
             out.append(
                 {
                     "nation": nid,
-                    "oom": end[N_IDX["oom"]],
-                    "d_oom": sum(r[N_IDX["d_oom"]] for r in mine),
-                    "d_oom_compute": sum(r[N_IDX["d_oom_compute"]] for r in mine),
-                    "d_oom_efficiency": sum(r[N_IDX["d_oom_efficiency"]] for r in mine),
-                    "d_oom_catchup": sum(r[N_IDX["d_oom_catchup"]] for r in mine),
-                    "lag_months": end[N_IDX["lag_months"]],
-                    "d_lag": None if lag0 is None else end[N_IDX["lag_months"]] - lag0,
-                    "compute_share": end[N_IDX["compute_share"]],
+                    "oom": end.oom,
+                    "d_oom": sum(r.d_oom for r in mine),
+                    "d_oom_compute": sum(r.d_oom_compute for r in mine),
+                    "d_oom_efficiency": sum(r.d_oom_efficiency for r in mine),
+                    "d_oom_catchup": sum(r.d_oom_catchup for r in mine),
+                    "lag_months": end.lag_months,
+                    "d_lag": None if lag0 is None else end.lag_months - lag0,
+                    "compute_share": end.compute_share,
                 }
             )
         return RoundResult(rec["round"], years, rec, out)

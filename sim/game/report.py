@@ -16,10 +16,7 @@ from typing import Any
 from sim.game import metrics
 from sim.game.engine import Game, GameSetup, autoplay
 from sim.game.levers import fmt_value
-from sim.model.records import NATION_COLUMNS
 
-LAG = NATION_COLUMNS.index("lag_months")
-OOM = NATION_COLUMNS.index("oom")
 CHARTS = (
     ("oom", "Capability (OOM of effective training compute)"),
     ("lag_months", "Lag behind the frontier (months)"),
@@ -103,18 +100,18 @@ def turning_points(game: Game, n: int = 5) -> list[TurningPoint]:
                 )
     # Prefer people's moves and cards over bot moves when the budget of re-runs is short.
     cands.sort(key=lambda c: ("bot:" in c[4], c[1]))
-    base = {(r[0], r[1]): (r[LAG], r[OOM]) for r in game.model.nation_rows}
+    base = {(r.year, r.nation): (r.lag_months, r.oom) for r in game.model.nation_rows}
     out: list[TurningPoint] = []
     for kind, rnd, year, key, text in cands[:MAX_CANDIDATES]:
         alt = _without(game, kind, rnd, key)
         best = None
         for r in alt.model.nation_rows:
-            a = base.get((r[0], r[1]))
+            a = base.get((r.year, r.nation))
             if a is None:
                 continue
-            d = abs(a[0] - r[LAG])
+            d = abs(a[0] - r.lag_months)
             if best is None or d > best[0]:
-                best = (d, r[1], r[0], a[0], r[LAG], a[1] - r[OOM])
+                best = (d, r.nation, r.year, a[0], r.lag_months, a[1] - r.oom)
         if best and best[0] > 1e-6:
             out.append(TurningPoint(rnd, year, text, best[1], best[2], best[3], best[4], best[5]))
     out.sort(key=lambda t: -t.impact)
