@@ -64,11 +64,12 @@ class Offer(NamedTuple):
 @dataclass(frozen=True, slots=True)
 class Layout:
     """Which offers exist (lab, vendor, channel, penalty class, denied) and what follows from
-    that. The layout rarely changes from one year to the next, so the builder reuses last year's.
+    that. It rarely changes from one year to the next (``sim.model.trade.OfferPlan`` reuses it).
 
     Per lab (Python lists, for the few labs that have them): ``spans`` is the lab's range of
-    entries, ``leaks`` its denied offers with their smuggled and rented twins (offers of the same
-    vendor; -1 if none), ``domestic_entries`` its domestic offers.
+    entries, ``allowed_entries`` its allowed offers, ``leaks`` its denied offers with their
+    smuggled and rented twins (offers of the same vendor; -1 if none), ``domestic_entries`` its
+    domestic offers; ``leaky`` and ``domestic_labs`` list the labs that have any.
     """
 
     keys: list[tuple[int, int, int, int, bool]]
@@ -81,8 +82,11 @@ class Layout:
     allowed: BoolArray  #: primary and not denied
     uses_capacity: BoolArray  #: everything but rented compute
     spans: list[tuple[int, int]]
+    allowed_entries: list[list[int]]
     leaks: list[list[tuple[int, int, int]]]
     domestic_entries: list[list[int]]
+    leaky: list[int]
+    domestic_labs: list[int]
 
     @classmethod
     def of(cls, keys: list[tuple[int, int, int, int, bool]], n_labs: int) -> Layout:
@@ -101,7 +105,10 @@ class Layout:
                 twins[(li, vi, ch)] = i
         leaks: list[list[tuple[int, int, int]]] = [[] for _ in range(n_labs)]
         domestic: list[list[int]] = [[] for _ in range(n_labs)]
+        allowed: list[list[int]] = [[] for _ in range(n_labs)]
         for i, (li, vi, ch, _, is_denied) in enumerate(keys):
+            if ch not in (SMUGGLED, RENTED) and not is_denied:
+                allowed[li].append(i)
             if is_denied:
                 leaks[li].append(
                     (i, twins.get((li, vi, SMUGGLED), -1), twins.get((li, vi, RENTED), -1))
@@ -119,8 +126,11 @@ class Layout:
             primary & ~denied,
             channel != RENTED,
             [(f, max(f, e)) for f, e in zip(first, last, strict=True)],
+            allowed,
             leaks,
             domestic,
+            [li for li in range(n_labs) if leaks[li]],
+            [li for li in range(n_labs) if domestic[li] and not leaks[li]],
         )
 
 
@@ -155,12 +165,9 @@ class OfferBookBuilder:
         self.keys.append((lab, vendor, channel, pclass, denied))
         self.values.append((price, chip_perf, quality))
 
-    def build(self, previous: OfferBook | None = None) -> OfferBook:
-        """The frozen book (reusing ``previous``'s layout when the same offers exist)."""
-        if previous is not None and previous.layout.keys == self.keys:
-            layout = previous.layout
-        else:
-            layout = Layout.of(self.keys, self.n_labs)
+    def build(self) -> OfferBook:
+        """The frozen book."""
+        layout = Layout.of(self.keys, self.n_labs)
         cols = list(zip(*self.values, strict=True)) if self.values else [(), (), ()]
         price, perf, quality = (np.array(c, dtype=np.float64) for c in cols)
         return OfferBook(self.n_labs, self.n_vendors, layout, price, perf, quality, price / quality)
@@ -242,15 +249,10 @@ def split_money(
     mandate = domestic_min.tolist()
     # Leakage and mandates concern a few labs with a few offers each: plain Python on those
     # labs is faster than whole-book array passes.
-    special = [
-        li
-        for li in range(book.n_labs)
-        if lay.leaks[li] or (mandate[li] > 0 and lay.domestic_entries[li])
-    ]
+    special = lay.leaky + [li for li in lay.domestic_labs if mandate[li] > 0]
     if not special:
         return out
     money, drawn, is_open = out.tolist(), shares.tolist(), open_.tolist()
-    allowed = lay.allowed.tolist()
     smuggle_l, rent_l = smuggle.tolist(), rent.tolist()
     for li in special:
         start, end = lay.spans[li]
@@ -271,7 +273,7 @@ def split_money(
                     money[rt] += s * rs
                 leftover += s * (1.0 - ss - rs)
             if leftover > 0:
-                _give(money, [i for i in range(start, end) if allowed[i] and is_open[i]], leftover)
+                _give(money, [i for i in lay.allowed_entries[li] if is_open[i]], leftover)
         if mandate[li] > 0:
             _mandate(
                 money, [i for i in lay.domestic_entries[li] if is_open[i]], start, end, mandate[li]
@@ -284,7 +286,7 @@ def _give(money: list[float], allowed: list[int], leftover: float) -> None:
     them drew any money)."""
     if not allowed:
         return
-    total = sum(money[i] for i in allowed)
+    total = sum(map(money.__getitem__, allowed))
     if total > 0:
         for i in allowed:
             money[i] += leftover * money[i] / total
@@ -296,11 +298,11 @@ def _give(money: list[float], allowed: list[int], leftover: float) -> None:
 def _mandate(money: list[float], dom: list[int], start: int, end: int, minimum: float) -> None:
     """Raise a lab's domestic offers ``dom`` to ``minimum`` of its money, taken pro rata from its
     other offers (entries ``start:end``)."""
-    dom_total = sum(money[i] for i in dom)
+    dom_total = sum(map(money.__getitem__, dom))
     if not dom or dom_total >= minimum:
         return
-    others = [i for i in range(start, end) if i not in dom and money[i] > 0]
-    other_total = sum(money[i] for i in others)
+    others = [i for i in range(start, end) if money[i] > 0 and i not in dom]
+    other_total = sum(map(money.__getitem__, others))
     need = min(minimum - dom_total, other_total)
     for i in others:
         money[i] -= need * money[i] / other_total

@@ -272,16 +272,13 @@ def append_rows(m: ComputeRaceModel) -> None:
     world = m.world_compute or 1.0
     nation_row = NationRow._make
     for n in m.nations.values():
-        stock = [0.0] * len(ORIGINS)
-        comp = eff = rev = 0.0
-        largest = 0.0
-        for lab in n.labs:
-            for i, s in enumerate(lab.stock):
-                stock[i] += s
-            comp += lab.compute_spend
-            eff += lab.efficiency_spend
-            rev += lab.revenue
-            largest = max(largest, lab.training_flop)
+        labs = n.labs
+        stock = [sum(col, 0.0) for col in zip(*[lab.stock for lab in labs], strict=True)]
+        stock = stock or [0.0] * len(ORIGINS)
+        comp = sum([lab.compute_spend for lab in labs], 0.0)
+        eff = sum([lab.efficiency_spend for lab in labs], 0.0)
+        rev = sum([lab.revenue for lab in labs], 0.0)
+        largest = max([0.0, *[lab.training_flop for lab in labs]])
         total = sum(stock)
         shares = [s / total if total > 0 else 0.0 for s in stock]
         best = n.best
