@@ -24,9 +24,10 @@ chromium:
 	@test -x $(CHROMIUM) || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) \
 	  || (echo "install Debian's chromium (apt-get install chromium) for the browser tests" && exit 1)
 
-## make test: lint, then the whole suite (unit, property, scenario, behaviour, CLI, sweeps, game, web, notebooks)
+## make test: ruff (check + format), then the whole suite (unit, property, scenario, behaviour, CLI, sweeps, game, web, notebooks)
 test: $(STAMP) chromium
 	$(BIN)/ruff check sim tests benchmarks
+	$(BIN)/ruff format --check sim tests benchmarks
 	$(BIN)/python -m pytest
 
 ## make fuzz: the long fuzz campaign (SPUTNIK_FUZZ_EXAMPLES cases per input kind, default 1,500:
@@ -38,6 +39,7 @@ fuzz: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check sim tests benchmarks
 	$(BIN)/ruff format --check sim tests benchmarks
+	$(BIN)/mypy
 
 format: $(STAMP)
 	$(BIN)/ruff format sim tests benchmarks

@@ -1,10 +1,10 @@
 """Benchmark of one model run (``make bench``; not a timed test).
 
-Prints a table: median (and best) wall time of one ``baseline`` run of 21 years in-process, runs per
-second in one process, and how time grows with 10x the labs and with a longer horizon.
-
-10x the years (2025-2235) is beyond the schema's 2100 limit, so the horizon test runs 2025-2100
-(76 years, 3.6x) and reports the cost per simulated year next to the 21-year run's.
+Prints median wall and CPU time of one 21-year ``baseline`` run in-process, runs per second,
+and the same run with the previous market clearing (``old_clearing.py``) side by side: the two
+are timed in alternation so a busy machine slows both alike, and their ratio is the figure to
+compare. Also: ``sim.run`` with its tables, 10x the labs, and a longer horizon (2025-2100, 3.6x
+the years, since the schema ends at 2100).
 
 Usage: ``.venv/bin/python benchmarks/bench_model.py [--repeat N]``
 """
@@ -13,39 +13,47 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
-import sim
-from sim.config.schema import Scenario
-from sim.model.model import ComputeRaceModel, resolve_scenario
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from old_clearing import OldClearingModel  # noqa: E402
+
+import sim  # noqa: E402
+from sim.config.schema import Scenario  # noqa: E402
+from sim.model.model import ComputeRaceModel, resolve_scenario  # noqa: E402
 
 
-def model_loop(scen: Scenario, seed: int = 0) -> None:
-    """The yearly loop only (no DataFrames)."""
-    m = ComputeRaceModel(scen, seed=seed)
+def model_loop(scen: Scenario, seed: int = 0, cls: type[ComputeRaceModel] = ComputeRaceModel):
+    """The yearly loop only (no DataFrames); returns the finished model."""
+    m = cls(scen, seed=seed)
     while m.running:
         m.step()
+    return m
 
 
-CPU: list[float] = [0.0]  # median process (CPU) time of the last timed() call
-
-
-def timed(fn: Callable[[], object], repeat: int, warmup: int = 2) -> tuple[float, float]:
-    """(median, best) wall time in seconds over ``repeat`` calls, after ``warmup`` calls.
-
-    Also records the median CPU time in ``CPU`` (less sensitive to other processes on a busy box).
-    """
+def timed(
+    fns: list[Callable[[], object]], repeat: int, warmup: int = 2
+) -> list[tuple[float, float, float]]:
+    """(median wall, best wall, median CPU) seconds per call of each function, timed in
+    alternation (one call of each per repetition) after ``warmup`` calls of each."""
     for _ in range(warmup):
-        fn()
-    times, cpu = [], []
+        for fn in fns:
+            fn()
+    wall: list[list[float]] = [[] for _ in fns]
+    cpu: list[list[float]] = [[] for _ in fns]
     for _ in range(repeat):
-        t, c = time.perf_counter(), time.process_time()
-        fn()
-        times.append(time.perf_counter() - t)
-        cpu.append(time.process_time() - c)
-    CPU[0] = statistics.median(cpu)
-    return statistics.median(times), min(times)
+        for i, fn in enumerate(fns):
+            t, c = time.perf_counter(), time.process_time()
+            fn()
+            wall[i].append(time.perf_counter() - t)
+            cpu[i].append(time.process_time() - c)
+    return [
+        (statistics.median(w), min(w), statistics.median(c)) for w, c in zip(wall, cpu, strict=True)
+    ]
 
 
 def cloned_labs(scen: Scenario, factor: int) -> Scenario:
@@ -69,6 +77,18 @@ def horizon(scen: Scenario, start: int, end: int) -> Scenario:
     return Scenario.model_validate(raw)
 
 
+def same_results(scen: Scenario) -> bool:
+    """True if the current and the previous clearing give identical tables for a few seeds."""
+    for seed in (0, 1, 2):
+        new, old = model_loop(scen, seed), model_loop(scen, seed, OldClearingModel)
+        for table in ("year_rows", "nation_rows", "lab_rows", "vendor_rows"):
+            if [tuple(r) for r in getattr(new, table)] != [tuple(r) for r in getattr(old, table)]:
+                return False
+        if sorted(map(tuple, new.flow_rows)) != sorted(map(tuple, old.flow_rows)):
+            return False
+    return True
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=30, help="timed repetitions per case")
@@ -76,18 +96,26 @@ def main(argv: list[str] | None = None) -> int:
     base = resolve_scenario("baseline")
     years = base.horizon.end_year - base.horizon.start_year + 1
     rows: list[tuple[str, str, str]] = []
+    ms = 1e3
 
-    med, best = timed(lambda: model_loop(base), args.repeat)
-    rows.append(
-        (f"baseline, {years} years, model loop", f"{med * 1e3:.1f} ms", f"{best * 1e3:.1f} ms")
+    (new, old) = timed(
+        [lambda: model_loop(base), lambda: model_loop(base, cls=OldClearingModel)], args.repeat
     )
-    rows.append(("  median CPU time of that run", f"{CPU[0] * 1e3:.1f} ms", ""))
-    base_year = med / years
-    med_run, best_run = timed(lambda: sim.run(base, seed=0), args.repeat)
     rows.append(
-        ("baseline, sim.run (loop + tables)", f"{med_run * 1e3:.1f} ms", f"{best_run * 1e3:.1f} ms")
+        (f"baseline, {years} years, model loop", f"{new[0] * ms:.1f} ms", f"{new[1] * ms:.1f} ms")
     )
+    rows.append(("  median CPU time of that run", f"{new[2] * ms:.1f} ms", ""))
+    rows.append(
+        ("  same with the previous clearing", f"{old[0] * ms:.1f} ms", f"{old[1] * ms:.1f} ms")
+    )
+    rows.append(("  previous clearing, median CPU", f"{old[2] * ms:.1f} ms", ""))
+    rows.append(("  ratio current / previous (CPU)", f"{new[2] / old[2]:.2f}", "side by side"))
+    rows.append(("  identical results", "yes" if same_results(base) else "NO", "3 seeds"))
 
+    ((med_run, best_run, _),) = timed([lambda: sim.run(base, seed=0)], args.repeat)
+    rows.append(
+        ("baseline, sim.run (loop + tables)", f"{med_run * ms:.1f} ms", f"{best_run * ms:.1f} ms")
+    )
     n, t0 = 0, time.perf_counter()
     while time.perf_counter() - t0 < 3.0:
         sim.run(base, seed=n)
@@ -97,34 +125,42 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     big = cloned_labs(base, 10)
-    med10, best10 = timed(lambda: model_loop(big), max(3, args.repeat // 5), warmup=1)
+    (big_new, big_old) = timed(
+        [lambda: model_loop(big), lambda: model_loop(big, cls=OldClearingModel)],
+        max(3, args.repeat // 5),
+        warmup=1,
+    )
     rows.append(
         (
             f"10x labs ({len(big.labs)}), model loop",
-            f"{med10 * 1e3:.1f} ms",
-            f"x{med10 / med:.1f} of baseline",
+            f"{big_new[0] * ms:.1f} ms",
+            f"x{big_new[0] / new[0]:.1f} of baseline",
+        )
+    )
+    rows.append(
+        (
+            "  same with the previous clearing",
+            f"{big_old[0] * ms:.1f} ms",
+            f"ratio {big_new[2] / big_old[2]:.2f} (CPU)",
         )
     )
 
     long = horizon(base, 2025, 2100)
-    med_long, _ = timed(lambda: model_loop(long), max(3, args.repeat // 5), warmup=1)
+    ((med_long, _, _),) = timed([lambda: model_loop(long)], max(3, args.repeat // 5), warmup=1)
     per_year = med_long / 76
-    rows.append(("2025-2100 (76 years), model loop", f"{med_long * 1e3:.1f} ms", ""))
+    rows.append(("2025-2100 (76 years), model loop", f"{med_long * ms:.1f} ms", ""))
     rows.append(
         (
             "  cost per simulated year: 21 y vs 76 y",
-            f"{base_year * 1e3:.2f} ms",
-            f"{per_year * 1e3:.2f} ms",
+            f"{new[0] / years * ms:.2f} ms",
+            f"{per_year * ms:.2f} ms",
         )
-    )
-    rows.append(
-        ("  extrapolated 10x years (210 y)", f"{per_year * 210 * 1e3:.0f} ms", "linear in years")
     )
 
     width = max(len(r[0]) for r in rows)
-    print(f"{'case':<{width}}  {'median':>12}  {'best / note':>18}")
+    print(f"{'case':<{width}}  {'median':>12}  {'best / note':>20}")
     for name, a, b in rows:
-        print(f"{name:<{width}}  {a:>12}  {b:>18}")
+        print(f"{name:<{width}}  {a:>12}  {b:>20}")
     return 0
 
 

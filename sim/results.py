@@ -18,7 +18,8 @@ from sim.model.model import ComputeRaceModel, resolve_scenario
 
 @dataclass
 class Result:
-    """One run's outputs: four tidy tables and the manifest that identifies the run."""
+    """One run's outputs: tidy tables (years, nations, labs, flows, events, vendors) and the
+    manifest that identifies the run. Named metrics over it: :mod:`sim.metrics`."""
 
     years: pd.DataFrame
     nations: pd.DataFrame
@@ -37,6 +38,13 @@ class Result:
         """Wide table: years as rows, nations as columns, for ``column``."""
         return self.nations.pivot(index="year", columns="nation", values=column)
 
+    def metric(self, name: str) -> pd.Series:
+        """A named metric by year (``"lag_months:china"``, ``"oom_gap:usa:china"``; see
+        :mod:`sim.metrics`)."""
+        from sim.metrics import series
+
+        return series(self, name)
+
 
 def package_version() -> str:
     """Installed package version (falls back to the source tree's)."""
@@ -52,7 +60,7 @@ def tables(model: ComputeRaceModel) -> dict[str, pd.DataFrame]:
         "nations": pd.DataFrame(model.nation_rows, columns=list(records.NATION_COLUMNS)),
         "labs": pd.DataFrame(model.lab_rows, columns=list(records.LAB_COLUMNS)),
         "flows": pd.DataFrame(model.flow_rows, columns=list(records.FLOW_COLUMNS)),
-        "events": pd.DataFrame(model.event_log, columns=["year", "kind", "title"]),
+        "events": pd.DataFrame(model.event_log, columns=list(records.EVENT_COLUMNS)),
         "vendors": pd.DataFrame(model.vendor_rows, columns=list(records.VENDOR_COLUMNS)),
     }
 

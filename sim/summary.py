@@ -7,9 +7,11 @@ that importing this module stays cheap.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from sim import metrics
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -53,80 +55,50 @@ def nation_name(result: Result, nation: str) -> str:
 
 @dataclass(frozen=True)
 class Metric:
-    """A per-year number compared across scenarios.
-
-    ``label`` may contain ``{leader}`` and ``{rival}``; ``percent`` metrics are fractions that
-    are shown multiplied by 100.
-    """
+    """A per-year metric compared across scenarios: ``expr`` names a metric of the vocabulary
+    (:mod:`sim.metrics`) with ``{leader}`` and ``{rival}`` standing for the run's focus pair;
+    ``key`` names its column in ``compare.csv`` and its chart."""
 
     key: str
-    label: str
-    unit: str
-    percent: bool
-    series: Callable[[Result, str, str], pd.Series]
+    expr: str
 
+    @property
+    def definition(self) -> metrics.Definition:
+        """The vocabulary's definition of the metric."""
+        return metrics.METRICS[self.expr.split(":", 1)[0]]
 
-def _nation_col(column: str) -> Callable[[Result, str, str], pd.Series]:
-    def get(result: Result, leader: str, rival: str) -> pd.Series:
-        return result.nation_series(column)[rival]
+    @property
+    def label(self) -> str:
+        """Label with ``{leader}`` / ``{rival}`` placeholders."""
+        d = self.definition
+        names = [a.strip("{}") for a in self.expr.split(":")[1:]]
+        text = d.label.format(*(f"{{{n}}}" for n in names))
+        return text[:1].upper() + text[1:]
 
-    return get
+    @property
+    def percent(self) -> bool:
+        """Shares are shown in percent."""
+        return self.definition.unit == "share"
 
+    @property
+    def unit(self) -> str:
+        """Unit as printed (``%`` for shares)."""
+        return "%" if self.percent else self.definition.unit
 
-def _gap(result: Result, leader: str, rival: str) -> pd.Series:
-    oom = result.nation_series("oom")
-    return oom[leader] - oom[rival]
-
-
-def _frontier(result: Result, leader: str, rival: str) -> pd.Series:
-    return result.years.set_index("year")["frontier_oom"]
+    def series(self, result: Result, leader: str, rival: str) -> pd.Series:
+        """The metric by year for ``result``'s focus pair."""
+        return metrics.series(result, self.expr.format(leader=leader, rival=rival))
 
 
 COMPARE_METRICS: tuple[Metric, ...] = (
-    Metric(
-        "rival_lag_months",
-        "{rival} lag behind the frontier",
-        "months",
-        False,
-        _nation_col("lag_months"),
-    ),
-    Metric("oom_gap", "{leader} minus {rival} capability", "OOM", False, _gap),
-    Metric(
-        "rival_compute_share",
-        "{rival} share of world compute",
-        "%",
-        True,
-        _nation_col("compute_share"),
-    ),
-    Metric(
-        "rival_smuggled_share",
-        "{rival} compute that is smuggled",
-        "%",
-        True,
-        _nation_col("smuggled_share"),
-    ),
-    Metric(
-        "rival_rented_share",
-        "{rival} compute rented abroad",
-        "%",
-        True,
-        _nation_col("rented_share"),
-    ),
-    Metric(
-        "rival_domestic_share",
-        "{rival} compute on domestic chips",
-        "%",
-        True,
-        _nation_col("domestic_chip_share"),
-    ),
-    Metric(
-        "rival_efficiency_share",
-        "{rival} spending on efficiency R&D",
-        "%",
-        True,
-        _nation_col("efficiency_spend_share"),
-    ),
-    Metric("frontier_oom", "Frontier capability", "OOM", False, _frontier),
+    Metric("rival_lag_months", "lag_months:{rival}"),
+    Metric("oom_gap", "oom_gap:{leader}:{rival}"),
+    Metric("rival_compute_share", "compute_share:{rival}"),
+    Metric("rival_smuggled_share", "smuggled_share:{rival}"),
+    Metric("rival_rented_share", "rented_share:{rival}"),
+    Metric("rival_domestic_share", "domestic_chip_share:{rival}"),
+    Metric("rival_efficiency_share", "efficiency_spend_share:{rival}"),
+    Metric("frontier_oom", "frontier_oom"),
 )
 
 

@@ -1,4 +1,4 @@
-"""The behaviour MODEL.md section 8 claims, each as a test comparing scenarios under the same seed,
+"""The behaviour docs/model.md claims, each as a test comparing scenarios under the same seed,
 plus issue 3's trend checks of the baseline against the calibration pack (facts §7).
 
 Thresholds are the calibration pack's tolerances; comparisons are directional. Where a claim is
@@ -36,7 +36,7 @@ def window_mean(series: pd.Series, years: range) -> float:
 
 
 def oom_gap(result: sim.Result) -> pd.Series:
-    return nation_series(result, "usa", "oom") - nation_series(result, "china", "oom")
+    return result.metric("oom_gap:usa:china")
 
 
 # ------------------------------------------------------------------ issue 3: trend checks
@@ -87,7 +87,7 @@ def test_deepseek_like_lab_near_frontier_with_several_times_less_compute(baselin
     assert bool(baseline.years.set_index("year").sputnik_moment.loc[2025])
 
 
-# ------------------------------------------------------------------ MODEL.md section 8
+# ------------------------------------------------------------------ the claims of docs/model.md
 
 
 def test_sustained_controls_slow_the_targets_compute():

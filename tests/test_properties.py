@@ -1,5 +1,5 @@
 """Property tests (hypothesis) over generated valid scenarios: conservation of chips and money,
-no negative or NaN stock or share, and shares that sum to one.
+spend never above budget, no negative or NaN stock or share, and shares that sum to one.
 
 The shared strategy perturbs the baseline within its schema: every world parameter that declares a
 sensitivity range, the policy levers, nation and lab levers, and the horizon.
@@ -103,7 +103,9 @@ def check_invariants(res: sim.Result) -> None:
     v = vendors.set_index(["year", "vendor"]).sold_chips
     np.testing.assert_allclose(sold.reindex(v.index, fill_value=0.0), v, rtol=1e-9, atol=1e-6)
 
-    # Money is accounted for, per lab per year.
+    # Money is accounted for, per lab per year, and nobody spends more than its budget.
+    spent = labs.compute_spend_usd + labs.efficiency_spend_usd
+    assert (spent <= labs.budget_usd * (1 + 1e-9) + 1.0).all()
     lhs = labs.cash_start_usd + labs.inflow_usd - labs.compute_spend_usd - labs.efficiency_spend_usd
     np.testing.assert_allclose(lhs, labs.cash_usd, rtol=1e-9, atol=1.0)
     np.testing.assert_allclose(labs.cash_start_usd + labs.inflow_usd, labs.budget_usd, rtol=1e-9)
@@ -146,3 +148,54 @@ def test_frontier_never_moves_backwards_and_the_leader_has_no_lag(scen):
     lead = leaders[leaders.lab == leaders.frontier_lab]
     assert (lead.lag_months == 0).all()
     assert math.isclose(years.frontier_oom.max(), res.labs.oom.max())
+
+
+@st.composite
+def leaky_scenarios(draw) -> sim.Scenario:
+    """Scenarios where denied demand leaks hard: smuggling and renting shares up to their bounds
+    (together they can exceed 1), loose enforcement, every target renting abroad."""
+    ov: dict[str, object] = {
+        "world.rental_max_share": draw(st.floats(0.5, 1.0)),
+        "world.smuggling_max_share": draw(st.floats(0.3, 1.0)),
+        "world.smuggling_noise_sd": draw(st.floats(0.0, 1.0)),
+        "controls.enforcement": draw(st.floats(0.0, 0.3)),
+        "controls.cloud_loophole_open": True,
+        "controls.variants_allowed": draw(st.booleans()),
+        "nations.china.domestic_mandate_share": draw(st.floats(0.0, 0.5)),
+        "horizon.end_year": draw(st.integers(2026, 2032)),
+    }
+    return sim.load_scenario("baseline", ov)
+
+
+@SETTINGS
+@given(scen=leaky_scenarios(), seed=st.integers(0, 2**16))
+def test_spend_never_exceeds_budget_however_much_leaks(scen, seed):
+    res = run(scen, seed)
+    labs = res.labs
+    assert (
+        labs.compute_spend_usd <= (labs.budget_usd - labs.efficiency_spend_usd) * (1 + 1e-9) + 1
+    ).all()
+    check_invariants(res)
+
+
+def test_extreme_valid_inputs_give_finite_tables():
+    """Divisions stay safe at the edges of the schema: no capacity, no labs' money, no diffusion,
+    almost no revenue, the weakest price responses (finite inputs never give NaN or infinity)."""
+    ov = {
+        "world.channel_price_elasticity": 0.5,
+        "world.scarcity_price_elasticity": 0.0,
+        "world.diffusion": 0.0,
+        "world.ai_revenue_usd": 1.0,
+        "world.rental_max_share": 1.0,
+        "world.smuggling_max_share": 1.0,
+        "controls.enforcement": 0.0,
+        "vendors.nvidia.capacity_chips": 1.0,
+        "labs.deepseek.external_usd": 0.0,
+        "labs.deepseek.revenue_usd": 0.0,
+        "horizon.end_year": 2030,
+    }
+    res = run(sim.load_scenario("baseline", ov), 0)
+    for table in (res.years, res.nations, res.labs, res.flows, res.vendors):
+        numbers = table.select_dtypes("number").to_numpy(dtype=float)
+        assert np.isfinite(numbers).all()
+    check_invariants(res)

@@ -2,8 +2,8 @@
 
 Each parameter labelled ``assumption`` with a ``sensitivity`` (low, high) range in the schema is
 set to its low and then its high value, all else at the scenario's values and the same seed
-(common random numbers), and the run's lag in months and compute share of one nation are read
-in the chosen years. Per-agent parameters (``labs.<lab>.x``, ``vendors.<vendor>.x``, ...) are set
+(common random numbers), and metrics of one nation (:mod:`sim.metrics`; by default its lag in
+months and its compute share) are read in the chosen years. Per-agent parameters (``labs.<lab>.x``, ``vendors.<vendor>.x``, ...) are set
 for every agent of that kind at once. Global (variance-based) methods belong to the sweeps.
 """
 
@@ -16,9 +16,10 @@ from typing import Any
 
 import pandas as pd
 
+from sim import metrics
 from sim.errors import UserError
 
-METRICS = (("lag_months", "lag (months)"), ("compute_share", "compute share"))
+METRICS = ("lag_months", "compute_share")  # metric ids of the vocabulary, for one nation
 
 
 @dataclass
@@ -99,10 +100,12 @@ def one_at_a_time(
     if names:
         rows_in = [r for r in rows_in if r.name in names]
 
+    wanted = [(m, y) for m in METRICS for y in years]
+    checked = [metrics.for_scenario(f"{m}:{nation}:{y}", scen) for m, y in wanted]
+
     def measure(overrides: dict[str, Any]) -> dict[tuple[str, int], float]:
         res = run(scen, seed=seed, overrides={**horizon, **overrides})
-        n = res.nations[res.nations["nation"] == nation].set_index("year")
-        return {(m, y): float(n.loc[y, m]) for m, _ in METRICS for y in years}
+        return dict(zip(wanted, metrics.values(res, checked), strict=True))
 
     base = measure({})
     rows = []
@@ -155,7 +158,6 @@ def write_outputs(s: Sensitivity, out: Path, top: int = 15) -> list[Path]:
         nrows, ncols, figsize=(7 * ncols, (0.3 * top + 1.5) * nrows), squeeze=False
     )
     flat = [ax for row in axes for ax in row]
-    labels = dict(METRICS)
     for ax, ((metric, year), grp) in zip(flat, groups, strict=False):
         grp = grp.sort_values("swing").tail(top)
         base = float(grp["base"].iloc[0])
@@ -180,7 +182,8 @@ def write_outputs(s: Sensitivity, out: Path, top: int = 15) -> list[Path]:
         ax.axvline(base, color="k", lw=0.8)
         ax.set_yticks(list(y))
         ax.set_yticklabels([re.sub(r"<[a-z]+>", "*", p) for p in grp["parameter"]], fontsize=7)
-        ax.set_title(f"{s.nation} {labels.get(metric, metric)}, {year}", fontsize=9)
+        d = metrics.METRICS[metric]
+        ax.set_title(f"{d.label.format(s.nation)} ({d.unit}), {year}", fontsize=9)
         ax.tick_params(axis="x", labelsize=7)
     for ax in flat[len(groups) :]:
         ax.set_visible(False)

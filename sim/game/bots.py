@@ -58,12 +58,12 @@ def _step(lv: Lever, cur: Any, end: Any, frac: float, flip: bool = True) -> Any:
 def _threat(obs: Observation) -> float:
     """+1 threatened, -1 comfortable, 0 neither, from the rival's or own lag in months."""
     if obs.kind == "nation" and obs.is_controller and obs.rival:
-        lag = obs.metric(f"lag_months.{obs.rival}")
+        lag = obs.metric(f"lag_months:{obs.rival}")
         if lag is None:
             return 0.0
         return 1.0 if lag < THREAT_MONTHS else (-1.0 if lag > COMFORT_MONTHS else 0.0)
     lag = obs.metric(
-        f"lag_months.{obs.actor}" if obs.kind == "nation" else f"lag_months.{obs.actor}-lab"
+        f"lag_months:{obs.actor}" if obs.kind == "nation" else f"lag_months:{obs.actor}-lab"
     )
     if lag is None:
         return 0.0
@@ -104,7 +104,7 @@ def _lab_move(name: str, obs: Observation) -> dict[str, Any]:
         want = {"strategy": "efficiency-first", "open_weights": True, "price_markup": 0.8}
     elif name == "adaptive":
         want = {"strategy": "adaptive"}
-        lag = obs.metric(f"lag_months.{obs.actor}-lab")
+        lag = obs.metric(f"lag_months:{obs.actor}-lab")
         if lag is not None and lag >= 12.0:
             want["open_weights"] = True
         elif lag is not None and lag <= 3.0:

@@ -36,6 +36,7 @@ from sim.game.cards import Card, build_deck
 from sim.game.levers import Lever, fmt_value, validate_move
 from sim.game.roles import Role, build_roles, resolve_role_id, rival_of
 from sim.model.model import ComputeRaceModel
+from sim.model.records import NationRow
 
 
 @dataclass(frozen=True)
@@ -123,8 +124,9 @@ class RoundResult:
     nations: list[dict[str, Any]]
 
 
-def _fingerprint(rows: list[tuple]) -> str:
-    return hashlib.sha256(repr(rows).encode()).hexdigest()[:16]
+def _fingerprint(rows: list[NationRow]) -> str:
+    # Plain tuples: the same text as saves written before rows became named records.
+    return hashlib.sha256(repr([tuple(r) for r in rows]).encode()).hexdigest()[:16]
 
 
 def proposal_id(p: dict[str, Any]) -> str:

@@ -95,15 +95,15 @@ def _default_role(scenario: Scenario, kind: str, actor: str, role_id: str) -> Ro
         if actor == c.controller and rival:
             brief = f"You are the government of {n.name}. You control chip exports. Keep {rname} behind without choking your own industry."
             goals = (
-                Goal(f"lag_months.{rival}", ">=", 12.0, 2.0, f"{rname} at least 12 months behind"),
-                Goal(f"compute_share.{actor}", ">=", 0.5, 1.0, "half of the world's AI compute"),
+                Goal(f"lag_months:{rival}", ">=", 12.0, 2.0, f"{rname} at least 12 months behind"),
+                Goal(f"compute_share:{actor}", ">=", 0.5, 1.0, "half of the world's AI compute"),
             )
         elif n.tier in c.target_tiers:
             brief = f"You are the government of {n.name}. Your labs face export controls. Close the gap and build your own chip industry."
             goals = (
-                Goal(f"lag_months.{actor}", "<=", 6.0, 2.0, "within 6 months of the frontier"),
+                Goal(f"lag_months:{actor}", "<=", 6.0, 2.0, "within 6 months of the frontier"),
                 Goal(
-                    f"domestic_chip_share.{actor}",
+                    f"domestic_chip_share:{actor}",
                     ">=",
                     0.4,
                     1.0,
@@ -113,10 +113,10 @@ def _default_role(scenario: Scenario, kind: str, actor: str, role_id: str) -> Ro
         else:
             brief = f"You are the government of {n.name}. Keep your labs in the race."
             goals = (
-                Goal(f"lag_months.{actor}", "<=", 12.0, 1.0, "within 12 months of the frontier"),
+                Goal(f"lag_months:{actor}", "<=", 12.0, 1.0, "within 12 months of the frontier"),
             )
         headline = (
-            f"lag_months.{rival}" if actor == c.controller and rival else f"lag_months.{actor}"
+            f"lag_months:{rival}" if actor == c.controller and rival else f"lag_months:{actor}"
         )
         return Role(
             role_id,
@@ -134,8 +134,8 @@ def _default_role(scenario: Scenario, kind: str, actor: str, role_id: str) -> Ro
     home = scenario.nations[lab.nation].name
     brief = f"You run {lab.name}, based in {home}. Reach the frontier and earn a market."
     goals = (
-        Goal(f"lag_months.{role_id}", "<=", 3.0, 2.0, "within 3 months of the frontier"),
-        Goal(f"market_share.{role_id}", ">=", 0.1, 1.0, "10% of the world market"),
+        Goal(f"lag_months:{role_id}", "<=", 3.0, 2.0, "within 3 months of the frontier"),
+        Goal(f"market_share:{role_id}", ">=", 0.1, 1.0, "10% of the world market"),
     )
     return Role(
         role_id,
@@ -147,7 +147,7 @@ def _default_role(scenario: Scenario, kind: str, actor: str, role_id: str) -> Ro
         tuple(g.label for g in goals),
         goals,
         "scenario",
-        f"lag_months.{role_id}",
+        f"lag_months:{role_id}",
     )
 
 

@@ -8,7 +8,7 @@
     [round.1.usa]                       # lever short names (or full paths, quoted)
     enforcement = 0.8
     cloud_loophole_open = false
-    predict = { "lag_months.china" = 9 }
+    predict = { "lag_months:china" = 9 }
 
     [round.1]
     cards = ["taiwan-crisis"]           # the facilitator plays these cards this round

@@ -270,7 +270,7 @@ def show_result(game: Game, res: RoundResult, out: Callable[[str], None] = print
     if ends:
         out("Cards ended: " + "; ".join(f["title"] for f in ends))
     events = game.model.event_log
-    other = [t for (y, k, t) in events if y in yrs and k in ("reaction", "sputnik")]
+    other = [e.title for e in events if e.year in yrs and e.kind in ("reaction", "sputnik")]
     if other:
         out("Also: " + "; ".join(other))
     for rid, ch in rec["effective"].items():

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sim.config.schema import World
+    from sim.model.agents import Lab
+    from sim.model.trends import Trends
 
 LN10 = math.log(10.0)
 
@@ -17,7 +23,7 @@ def own_rd_gain(spend: float, reference: float, base_rate: float, elasticity: fl
     """
     if spend <= 0:
         return 0.0
-    x = (spend / reference) ** elasticity
+    x: float = (spend / reference) ** elasticity
     return math.log(base_rate) * 2.0 * x / (1.0 + x)
 
 
@@ -88,15 +94,92 @@ def best_efficiency_share(
     if budget <= 0:
         return lo
     base = max(stock_h100e * (1.0 - depreciation), 1.0)
+    # d own_rd_gain / d spend = k x / (spend (1 + x)^2), x = (spend / reference)^elasticity
+    k = 2.0 * math.log(rd_rate) * rd_elasticity
+    held = effective_price * base
+    # The bisection of :func:`bisect` over the excess marginal value of R&D, written out (no
+    # function call per evaluation) because it runs for every adaptive lab every year; 12 halvings
+    # find the share to ~1e-4, finer changes nothing visible.
+    share = lo
+    for step in range(14):
+        if step == 1:
+            share = hi
+        elif step > 1:
+            share = 0.5 * (lo + hi)
+        spend = share * budget
+        if spend < 1.0:
+            spend = 1.0
+        x: float = (spend / rd_reference) ** rd_elasticity
+        excess = k * x / (spend * (1.0 + x) ** 2) - compute_value / (held + (1 - share) * budget)
+        if step == 0:
+            if excess <= 0:
+                return lo
+        elif step == 1:
+            if excess >= 0:
+                return hi
+        elif excess > 0:
+            lo = share
+        else:
+            hi = share
+    return 0.5 * (lo + hi)
 
-    log_rate2 = 2.0 * math.log(rd_rate)
 
-    def excess(share: float) -> float:
-        spend = max(share * budget, 1.0)
-        x = (spend / rd_reference) ** rd_elasticity
-        # derivative of own_rd_gain with respect to spend
-        m_eff = log_rate2 * rd_elasticity * x / (spend * (1.0 + x) ** 2)
-        m_comp = compute_value / (effective_price * base + (1 - share) * budget)
-        return m_eff - m_comp
+def improve_algorithms(
+    labs: Sequence[Lab], world: World, rd_reference: float, shocks: Sequence[float]
+) -> None:
+    """Each lab's efficiency grows with its own R&D (diminishing returns, log-normal noise from
+    ``shocks``) plus catch-up toward the best open-weight and the best closed lab."""
+    w = world
+    best_all = max(lab.log_eff for lab in labs)
+    open_labs = [lab.log_eff for lab in labs if lab.open_weights]
+    best_open = max(open_labs) if open_labs else -math.inf
+    for lab, z in zip(labs, shocks, strict=True):
+        own = own_rd_gain(
+            lab.efficiency_spend,
+            rd_reference,
+            w.frontier_efficiency_growth,
+            w.efficiency_rd_elasticity,
+        )
+        own *= math.exp(w.rd_noise_sd * z - 0.5 * w.rd_noise_sd**2)
+        catch = catchup_gain(
+            lab.log_eff,
+            best_open,
+            best_all,
+            w.catchup_rate_open,
+            w.catchup_rate_closed,
+            w.diffusion,
+        )
+        lab.log_eff += own + catch
+        lab.efficiency = math.exp(lab.log_eff)
+        lab.d_eff = own / LN10
+        lab.d_catchup = catch / LN10
+        lab.cum_efficiency_spend += lab.efficiency_spend
 
-    return bisect(excess, lo, hi, iters=12)  # share to ~1e-4: finer changes nothing visible
+
+def choose_efficiency_share(lab: Lab, world: World, trends: Trends) -> float:
+    """This year's efficiency-R&D share of the lab's budget, by its strategy (an adaptive lab
+    moves ``adaptive_speed`` of the way to :func:`best_efficiency_share`)."""
+    w = world
+    if not math.isfinite(lab.effective_price):
+        return lab.efficiency_share_max  # no compute to be had: spend on research
+    if lab.strategy == "scale-first":
+        return lab.efficiency_share_min
+    if lab.strategy == "efficiency-first":
+        return lab.efficiency_share_max
+    if lab.strategy == "fixed":
+        return lab.efficiency_share
+    bound = lab.total_stock * w.frontier_share > trends.cluster_cap
+    target = best_efficiency_share(
+        lab.budget,
+        lab.total_stock,
+        lab.effective_price,
+        w.depreciation,
+        w.frontier_efficiency_growth,
+        trends.rd_reference,
+        w.efficiency_rd_elasticity,
+        w.cluster_bound_value if bound else 1.0,
+        lab.efficiency_share_min,
+        lab.efficiency_share_max,
+    )
+    lab.efficiency_share += w.adaptive_speed * (target - lab.efficiency_share)
+    return lab.efficiency_share

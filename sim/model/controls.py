@@ -1,43 +1,116 @@
-"""The export-control policy object: who may buy what, through which channel, at what price.
+"""The export-control regime: a policy that decides who may buy what, through which channel.
 
-Like a Covasim intervention it is built once from its config, holds its (mutable) levers as plain
-attributes, answers questions each step, and serialises via :meth:`state`.
+Like every policy (:mod:`sim.model.policies`) it is built once from its config, holds its levers
+as attributes (settable by ``controls.*`` paths), is applied each year and serialises as an event
+``set`` table. It never reads the model: prices, penalties and the year come in as arguments.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from sim.model.agents import DOMESTIC, FULL, VARIANT, ChipVendor, Lab, Nation, namespace
-from sim.model.market import Offer
+from sim.config.schema import Controls, Event, Licence, Tier
+from sim.model.agents import H100_TPP, ChipVendor, Nation
+from sim.model.clearing import (
+    DOMESTIC,
+    DOMESTIC_CLASS,
+    LEGAL,
+    LICENSED,
+    RENTED,
+    SMUGGLED,
+    VARIANT,
+    Offer,
+)
 
-H100_TPP = 15_832.0
+if TYPE_CHECKING:
+    from sim.model.model import ComputeRaceModel
+
+
+@dataclass(frozen=True, slots=True)
+class Terms:
+    """This year's market terms every offer shares (from the world parameters and trends)."""
+
+    year: int
+    rental_price: float  #: USD per H100e-year rented abroad, before the premium
+    smuggling_premium: float
+    rental_abroad_premium: float
+    variant_price_factor: float
 
 
 class ExportControl:
-    """Current control regime of the controller nation."""
+    """The controller nation's export-control regime."""
 
-    def __init__(self, config: Any):
-        for key, value in vars(namespace(config)).items():
-            setattr(self, key, value)
-        self.threshold_changed_year: int | None = None
+    # levers (schema.Controls)
+    controller: str
+    enabled: bool
+    tpp_threshold: float
+    link_rule_only: bool
+    target_tiers: tuple[Tier, ...]
+    tier2_cap_h100e: float | None
+    announce_year: int
+    comply_year: int
+    stockpile_boost: float
+    variants_allowed: bool
+    variant_lag_years: float
+    enforcement: float
+    cloud_loophole_open: bool
+    sme_controls: float
+    sme_effect: float
+    hbm_controls: bool
+    licence: Licence
+    # state
+    start_year: int
+    active: bool  #: enabled and past the compliance year
+    threshold_changed_year: int | None  #: variants need time after a new threshold
+    licence_fees: float  #: paid to the controller this year
+
+    def __init__(self, cfg: Controls, start_year: int):
+        self.controller = cfg.controller
+        self.enabled = cfg.enabled
+        self.tpp_threshold = cfg.tpp_threshold
+        self.link_rule_only = cfg.link_rule_only
+        self.target_tiers = cfg.target_tiers
+        self.tier2_cap_h100e = cfg.tier2_cap_h100e
+        self.announce_year = cfg.announce_year
+        self.comply_year = cfg.comply_year
+        self.stockpile_boost = cfg.stockpile_boost
+        self.variants_allowed = cfg.variants_allowed
+        self.variant_lag_years = cfg.variant_lag_years
+        self.enforcement = cfg.enforcement
+        self.cloud_loophole_open = cfg.cloud_loophole_open
+        self.sme_controls = cfg.sme_controls
+        self.sme_effect = cfg.sme_effect
+        self.hbm_controls = cfg.hbm_controls
+        self.licence = cfg.licence
+        self.start_year = start_year
+        self.threshold_changed_year = None
         self.licence_fees = 0.0
-        self.active = False  # set each year: enabled and past the compliance year
+        self.update(start_year)
 
+    # ------------------------------------------------------------------ the policy protocol
+    def apply(self, model: ComputeRaceModel, year: int) -> None:
+        """Bring the rules into force for ``year`` (after the year's events and reactions)."""
+        self.update(year)
+
+    def to_events(self) -> list[Event]:
+        """The regime's levers as one event ``set`` table at the start year."""
+        values: dict[str, Any] = {
+            f"controls.{k}": getattr(self, k) for k in Controls.model_fields if k != "licence"
+        }
+        values.update({f"controls.licence.{k}": v for k, v in self.licence.model_dump().items()})
+        values["controls.target_tiers"] = list(self.target_tiers)
+        return [Event(year=self.start_year, title="Export-control regime", set=values)]
+
+    # ------------------------------------------------------------------ questions
     def update(self, year: int) -> None:
-        """Bring the regime into force once the compliance year is reached."""
+        """Rules are in force once the compliance year is reached."""
         self.active = self.enabled and year >= self.comply_year
 
     def in_window(self, year: int) -> bool:
         """True between announcement and compliance: targets stockpile."""
         return self.enabled and self.announce_year <= year < self.comply_year
-
-    def state(self) -> dict[str, Any]:
-        """Serialisable snapshot of the levers."""
-        out = {k: v for k, v in vars(self).items() if k != "licence"}
-        out["licence"] = dict(vars(self.licence))
-        return out
 
     def targets(self, nation: Nation) -> bool:
         """True if the nation's purchases of controlled chips are denied."""
@@ -62,57 +135,42 @@ class ExportControl:
         elapsed = year - self.threshold_changed_year
         return max(0.0, min(1.0, elapsed + 1 - self.variant_lag_years))
 
-    def offers(self, lab: Lab, nation: Nation, vendor: ChipVendor, model: Any) -> list[Offer]:
-        """Every channel through which ``lab`` can get ``vendor``'s compute this year."""
-        w = model.world
-        if vendor.exclusive_buyers and lab.key not in vendor.exclusive_buyers:
-            return []
-        price = vendor.price_per_h100e * vendor.scarcity
-        if vendor.nation == self.controller and model.controller_mineral_ban:
-            price *= 1.0 + w.mineral_cost_increase
+    def offers(self, nation: Nation, vendor: ChipVendor, price: float, terms: Terms) -> list[Offer]:
+        """Every channel through which buyers in ``nation`` can get ``vendor``'s compute this year.
+
+        ``price`` is the vendor's price per H100e this year. Offers carry no quality: a lab's
+        training penalty on variants and domestic chips depends on its own research
+        (:mod:`sim.model.penalties`). A rented offer is open only to labs willing to rent abroad,
+        and a vendor with exclusive buyers sells to them alone (the caller filters both).
+        """
         if vendor.domestic is not None:
             if vendor.nation != nation.key:
                 return []
-            q = 1.0 - model.domestic_penalty(nation, lab, vendor.domestic.training_penalty)
-            return [Offer(vendor.key, "domestic", price, vendor.perf, q, DOMESTIC)]
+            return [Offer(DOMESTIC, price, vendor.perf, DOMESTIC_CLASS)]
         if not vendor.exports and vendor.nation != nation.key:
             return []
         if not (self.targets(nation) and self.controlled(vendor)):
-            return [Offer(vendor.key, "legal", price, vendor.perf, 1.0, FULL)]
+            return [Offer(LEGAL, price, vendor.perf)]
         out: list[Offer] = []
-        pen = model.hardware_penalty(lab, w.variant_training_penalty)
-        avail = self.variant_availability(model.year)
+        avail = self.variant_availability(terms.year)
         if avail > 0 and not nation.ban_compliant_imports:
             if self.link_rule_only:
                 perf = vendor.perf  # A800/H800: full compute, cut link
             else:
                 perf = min(vendor.perf, self.tpp_threshold * 0.999 / H100_TPP)
-            vprice = price * w.variant_price_factor / avail
-            out.append(Offer(vendor.key, "legal", vprice, perf, 1.0 - pen, VARIANT))
+            out.append(Offer(LEGAL, price * terms.variant_price_factor / avail, perf, VARIANT))
         lic = self.licence
         licensable = lic.enabled and not nation.ban_compliant_imports
         if licensable and vendor.flagship_tpp < lic.max_tpp:
-            out.append(Offer(vendor.key, "licensed", price, vendor.perf, 1.0, FULL))
-        else:
-            if licensable and lic.max_tpp > self.tpp_threshold:
-                # The best licensable product (H200 under a TPP 21,000 ceiling while the flagship
-                # is a B200): full links, performance capped at the licence ceiling.
-                lperf = lic.max_tpp * 0.999 / H100_TPP
-                out.append(Offer(vendor.key, "licensed", price, lperf, 1.0, FULL))
-            out.append(Offer(vendor.key, "legal", price, vendor.perf, 1.0, FULL, denied=True))
-            out.append(
-                Offer(
-                    vendor.key,
-                    "smuggled",
-                    price * (1 + w.smuggling_premium),
-                    vendor.perf,
-                    1.0,
-                    FULL,
-                )
-            )
-            if self.cloud_loophole_open and lab.rent_abroad:
-                rent = model.rental_price * (1 + w.rental_abroad_premium)
-                out.append(
-                    Offer(vendor.key, "rented", rent, vendor.perf, 1.0, FULL, uses_capacity=False)
-                )
+            out.append(Offer(LICENSED, price, vendor.perf))
+            return out
+        if licensable and lic.max_tpp > self.tpp_threshold:
+            # The best licensable product (H200 under a TPP 21,000 ceiling while the flagship
+            # is a B200): full links, performance capped at the licence ceiling.
+            out.append(Offer(LICENSED, price, lic.max_tpp * 0.999 / H100_TPP))
+        out.append(Offer(LEGAL, price, vendor.perf, denied=True))
+        out.append(Offer(SMUGGLED, price * (1 + terms.smuggling_premium), vendor.perf))
+        if self.cloud_loophole_open:
+            rent = terms.rental_price * (1 + terms.rental_abroad_premium)
+            out.append(Offer(RENTED, rent, vendor.perf))
         return out

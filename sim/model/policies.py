@@ -1,27 +1,60 @@
-"""Policy records shared by the model and the game.
+"""Policies: everything that changes the levers of a running model, behind one protocol.
 
-SHIM (web branch): the "core" restructure owns this module; only :class:`Proposal` is defined
-here so the game can be built and tested against the model contract below.
+A policy is built once, ``apply(model, year)`` runs in the first phase of every year, and
+``to_events()`` gives its serialised form: dated events whose ``set`` tables replay what it did
+(or, for the export-control regime, its levers). The policies of a year run in this order:
 
-Contract: ``model.held_paths`` (lever paths a human team holds), ``model.player_events``
-(player moves and facilitator overrides, applied after the year's scenario events and cards)
-and ``model.proposals``: when anything but a player event would set a held path to a different
-value, the model leaves the value, appends a :class:`Proposal` and logs an events-table row of
-kind ``proposal``.
+1. :class:`StockpileWindow`: between the announcement and the compliance date of controls (or
+   when an event announces a rule), targeted labs raise their budgets to buy ahead.
+2. :class:`ScheduledEvents` over ``model.events``: the scenario's dated events and the game's
+   cards, in list order.
+3. :class:`ScheduledEvents` over ``model.player_events``: players' moves and facilitator
+   overrides, applied as they are.
+4. :class:`ReactionRule`, one per nation with a reaction: respond once when the rival gets close.
+5. :class:`~sim.model.controls.ExportControl`: the rules in force this year.
+6. :class:`TaiwanShock`: a shock set this year (``world.taiwan_shock``) disrupts production.
+
+**Held levers.** The game puts the lever paths a human team holds into ``model.held_paths``.
+When anything but a player event would set a held lever to a different value, the model leaves
+it alone, appends a :class:`Proposal` to ``model.proposals`` and logs an events-table row of kind
+``proposal`` (see :func:`set_lever`). The team sees the proposal
+and may accept it with a move of its own.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from sim.config.schema import Event, Reaction
+
+if TYPE_CHECKING:
+    from sim.model.model import ComputeRaceModel
+
+# Sources of a lever change (``Proposal.source``); only PLAYER changes bypass held levers.
+PLAYER = "player"
+EVENT = "event"
+REACTION = "reaction"
+SHOCK = "shock"
+
+
+@runtime_checkable
+class Policy(Protocol):
+    """The one shape of every intervention."""
+
+    def apply(self, model: ComputeRaceModel, year: int) -> None:
+        """Act on the model at the start of ``year`` (through its levers)."""
+
+    def to_events(self) -> list[Event]:
+        """Dated events whose ``set`` tables reproduce what this policy did (its serialised form)."""
 
 
 @dataclass(frozen=True)
 class Proposal:
-    """A change the model did not make because a human team holds the lever.
+    """A change to a lever a human team holds, left for the team to decide.
 
-    ``source`` is ``event`` (a scheduled scenario event or an inject card, both dated events)
-    or ``reaction`` (a nation's automatic reaction rule); ``title`` names it.
+    ``source`` is who proposed it (``event``, ``reaction``, ``shock``) and ``title`` the event
+    or rule that did.
     """
 
     year: int
@@ -30,3 +63,136 @@ class Proposal:
     new: Any
     source: str
     title: str
+
+
+def set_lever(model: ComputeRaceModel, path: str, value: Any, source: str, title: str) -> bool:
+    """Set ``path`` to ``value`` on behalf of ``source`` (``title`` names the event or rule);
+    True if it was set.
+
+    A lever in ``model.held_paths`` that anything but a player (source :data:`PLAYER`) would
+    change is left alone: the change becomes a :class:`Proposal` in ``model.proposals`` and an
+    events-table row of kind ``proposal``.
+    """
+    if source != PLAYER and path in model.held_paths:
+        old = model.get_param(path)
+        new = tuple(value) if isinstance(value, list) else value
+        if old != new:
+            model.proposals.append(Proposal(model.year, path, old, value, source, title))
+            model.log_event("proposal", f"{title}: would set {path} from {old!r} to {value!r}")
+            return False
+    model.set_param(path, value)
+    return True
+
+
+class StockpileWindow:
+    """Between the announcement and the compliance date of controls, targets stockpile.
+
+    The window opens for ``controls.announce_year <= year < controls.comply_year``; an event that
+    announces a controls change for a later year opens it too (see :class:`ScheduledEvents`).
+    """
+
+    def apply(self, model: ComputeRaceModel, year: int) -> None:
+        """Open or close this year's window."""
+        model.stockpile_window = model.controls.in_window(year)
+
+    def to_events(self) -> list[Event]:
+        """Nothing of its own: the window follows from the controls and the events."""
+        return []
+
+
+class ScheduledEvents:
+    """Dated events (scenario events, game cards, player moves) applied in their year.
+
+    ``source`` is :data:`EVENT` for the scenario's events and cards, :data:`PLAYER` for players'
+    moves (which set held levers directly). ``events`` is the model's own list, so events the
+    game appends later are applied too.
+    """
+
+    def __init__(self, events: list[Event], source: str):
+        self.events = events
+        self.source = source
+
+    def apply(self, model: ComputeRaceModel, year: int) -> None:
+        """Set the parameters of this year's events; note announced controls changes."""
+        for ev in self.events:
+            if ev.year == year:
+                for path, value in ev.set.items():
+                    model.set_lever(path, value, self.source, ev.title)
+                model.log_event("event", ev.title)
+            elif (
+                ev.announce_year == year
+                and model.controls.enabled
+                and any(p.startswith("controls.") for p in ev.set)
+            ):
+                model.stockpile_window = True  # an announced rule: targets buy ahead of it
+
+    def to_events(self) -> list[Event]:
+        """The events themselves."""
+        return list(self.events)
+
+
+@dataclass
+class ReactionRule:
+    """A nation's reaction rule (the ``nations.X.reaction`` lever, read each year): when the rival
+    gets within ``trigger_lag_months`` of the frontier (or a Sputnik moment fires), respond once:
+    more subsidy and, for the export controller, tighter enforcement and possibly a closed cloud
+    loophole."""
+
+    nation: str
+    fired: list[Event] = field(default_factory=list)
+
+    def apply(self, model: ComputeRaceModel, year: int) -> None:
+        """Fire once, from the second year on, when the trigger holds."""
+        me = model.nations[self.nation]
+        r: Reaction | None = me.reaction
+        if r is None or me.reacted or model.t == 0:
+            return
+        rival = model.nations[r.rival]
+        if not (rival.lag_months < r.trigger_lag_months or (r.on_sputnik and model.sputnik_now)):
+            return
+        me.reacted = True
+        title = f"{me.name} responds to {rival.name}"
+        changes: dict[str, Any] = {
+            f"nations.{self.nation}.subsidy_usd": me.subsidy_usd + r.subsidy_increase_usd
+        }
+        c = model.controls
+        if self.nation == c.controller:
+            changes["controls.enforcement"] = min(1.0, c.enforcement + r.enforcement_increase)
+            if r.close_cloud_loophole:
+                changes["controls.cloud_loophole_open"] = False
+        for path, value in changes.items():
+            model.set_lever(path, value, REACTION, title)
+        self.fired.append(Event(year=year, title=title, set=changes))
+        model.log_event("reaction", title)
+
+    def to_events(self) -> list[Event]:
+        """The responses it made, as dated events."""
+        return list(self.fired)
+
+
+@dataclass
+class TaiwanShock:
+    """A foundry disruption: when ``world.taiwan_shock`` is set (by an event or a card), each
+    vendor loses that share of capacity times its Taiwan dependence, recovering over the years
+    after. The lever is a one-shot trigger: it returns to 0 once the shock has hit."""
+
+    fired: list[Event] = field(default_factory=list)
+
+    def apply(self, model: ComputeRaceModel, year: int) -> None:
+        """Disrupt this year's production if a shock was set."""
+        shock = model.world.taiwan_shock
+        if shock <= 0:
+            return
+        hbm_limited = model.controls.active and model.controls.hbm_controls
+        for v in model.vendors:
+            v.disruption = max(v.disruption, shock * v.taiwan_dependence)
+            if v.domestic is not None:
+                v.capacity = v.domestic_capacity(hbm_limited)
+            else:  # the shock hits this year's output
+                v.capacity = v.capacity_chips * (1.0 - v.disruption)
+        model.world = model.world.model_copy(update={"taiwan_shock": 0.0})
+        self.fired.append(Event(year=year, title="Taiwan shock", set={"world.taiwan_shock": shock}))
+
+    def to_events(self) -> list[Event]:
+        """The shocks that hit, as dated events."""
+        return list(self.fired)

@@ -1,109 +1,167 @@
-"""Column definitions and row builders for the model's output tables.
+"""The model's output rows: one typed record per year, nation, lab, vendor, flow and event.
 
-Rows are plain tuples appended once per year; :func:`sim.results.run` turns them into pandas
-DataFrames after the run, keeping pandas out of the yearly loop.
+Rows are NamedTuples appended once per year; :func:`sim.results.run` turns them into pandas
+DataFrames after the run, keeping pandas out of the yearly loop. Read a row's values by name
+(``row.lag_months``); the column order of each table is its record's field order.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from sim.config.schema import ORIGINS
 
 if TYPE_CHECKING:
     from sim.model.model import ComputeRaceModel
 
-YEAR_COLUMNS = (
-    "year",
-    "frontier_oom",
-    "frontier_lab",
-    "frontier_nation",
-    "world_compute_h100e",
-    "sputnik_moment",
-    "sputnik_lab",
-    "world_ai_revenue_usd",
-    "licence_fees_usd",
-    "largest_cluster_h100e",
-    "enforcement",
-    "cloud_loophole_open",
-    "events",
-)
-NATION_COLUMNS = (
-    "year",
-    "nation",
-    "tier",
-    "oom",
-    "lag_months",
-    "compute_h100e",
-    "compute_share",
-    "largest_run_flop",
-    "legal_share",
-    "licensed_share",
-    "smuggled_share",
-    "rented_share",
-    "domestic_chip_share",
-    "efficiency_spend_share",
-    "ai_spend_usd",
-    "compute_spend_usd",
-    "efficiency_spend_usd",
-    "revenue_usd",
-    "subsidy_usd",
-    "best_lab",
-    "d_oom",
-    "d_oom_compute",
-    "d_oom_efficiency",
-    "d_oom_catchup",
-)
-LAB_COLUMNS = (
-    "year",
-    "lab",
-    "nation",
-    "strategy",
-    "oom",
-    "lag_months",
-    "compute_h100e",
-    *(f"{o}_h100e" for o in ORIGINS),
-    "efficiency",
-    "budget_usd",
-    "inflow_usd",
-    "cash_start_usd",
-    "cash_usd",
-    "programme_usd",
-    "compute_spend_usd",
-    "efficiency_spend_usd",
-    "efficiency_share",
-    "effective_price_usd",
-    "cluster_h100e",
-    "training_quality",
-    "training_flop",
-    "effective_flop",
-    "headline_training_cost_usd",
-    "total_cost_usd",
-    "revenue_usd",
-    "market_share",
-    "open_weights",
-    "d_oom",
-    "d_oom_compute",
-    "d_oom_efficiency",
-    "d_oom_catchup",
-)
-FLOW_COLUMNS = ("year", "vendor", "buyer", "channel", "h100e", "chips", "revenue_usd", "spend_usd")
-VENDOR_COLUMNS = (
-    "year",
-    "vendor",
-    "nation",
-    "capacity_chips",
-    "demand_chips",
-    "sold_chips",
-    "perf_h100e",
-    "price_per_h100e_usd",
-    "revenue_usd",
-)
+
+class YearRow(NamedTuple):
+    """World-level numbers of one year."""
+
+    year: int
+    frontier_oom: float
+    frontier_lab: str
+    frontier_nation: str
+    world_compute_h100e: float
+    sputnik_moment: bool
+    sputnik_lab: str
+    world_ai_revenue_usd: float
+    licence_fees_usd: float
+    largest_cluster_h100e: float
+    enforcement: float
+    cloud_loophole_open: bool
+    events: str  #: titles of the events and reactions of the year, "; "-separated
 
 
-def model_reporters(nations: dict[str, Any]) -> dict[str, Any]:
+class NationRow(NamedTuple):
+    """One nation in one year (origin shares are of its compute stock)."""
+
+    year: int
+    nation: str
+    tier: str
+    oom: float
+    lag_months: float
+    compute_h100e: float
+    compute_share: float
+    largest_run_flop: float
+    legal_share: float
+    licensed_share: float
+    smuggled_share: float
+    rented_share: float
+    domestic_chip_share: float
+    efficiency_spend_share: float
+    ai_spend_usd: float
+    compute_spend_usd: float
+    efficiency_spend_usd: float
+    revenue_usd: float
+    subsidy_usd: float
+    best_lab: str
+    d_oom: float
+    d_oom_compute: float
+    d_oom_efficiency: float
+    d_oom_catchup: float
+
+
+class LabRow(NamedTuple):
+    """One lab in one year."""
+
+    year: int
+    lab: str
+    nation: str
+    strategy: str
+    oom: float
+    lag_months: float
+    compute_h100e: float
+    legal_h100e: float
+    licensed_h100e: float
+    smuggled_h100e: float
+    rented_h100e: float
+    domestic_h100e: float
+    efficiency: float
+    budget_usd: float
+    inflow_usd: float
+    cash_start_usd: float
+    cash_usd: float
+    programme_usd: float
+    compute_spend_usd: float
+    efficiency_spend_usd: float
+    efficiency_share: float
+    effective_price_usd: float
+    cluster_h100e: float
+    training_quality: float
+    training_flop: float
+    effective_flop: float
+    headline_training_cost_usd: float
+    total_cost_usd: float
+    revenue_usd: float
+    market_share: float
+    open_weights: bool
+    d_oom: float
+    d_oom_compute: float
+    d_oom_efficiency: float
+    d_oom_catchup: float
+
+
+class FlowRow(NamedTuple):
+    """Compute from one vendor to one buyer nation through one channel in one year."""
+
+    year: int
+    vendor: str
+    buyer: str
+    channel: str
+    h100e: float
+    chips: float
+    revenue_usd: float
+    spend_usd: float
+
+
+class VendorRow(NamedTuple):
+    """One chip vendor in one year."""
+
+    year: int
+    vendor: str
+    nation: str
+    capacity_chips: float
+    demand_chips: float
+    sold_chips: float
+    perf_h100e: float
+    price_per_h100e_usd: float
+    revenue_usd: float
+
+
+class EventRow(NamedTuple):
+    """Something that happened: kind ``event``, ``reaction``, ``sputnik`` or ``proposal``."""
+
+    year: int
+    kind: str
+    title: str
+
+
+YEAR_COLUMNS = YearRow._fields
+NATION_COLUMNS = NationRow._fields
+LAB_COLUMNS = LabRow._fields
+FLOW_COLUMNS = FlowRow._fields
+VENDOR_COLUMNS = VendorRow._fields
+EVENT_COLUMNS = EventRow._fields
+assert LAB_COLUMNS[7:12] == tuple(f"{o}_h100e" for o in ORIGINS)
+assert NATION_COLUMNS[8:13] == (*(f"{o}_share" for o in ORIGINS[:4]), "domestic_chip_share")
+
+SMUGGLED_INDEX = ORIGINS.index("smuggled")
+Row = TypeVar("Row", NationRow, LabRow)
+
+
+def latest(rows: Sequence[Row], count: int, key: str) -> Row | None:
+    """The most recent row of agent ``key`` among the last ``count`` rows (one year's worth)."""
+    for row in rows[-count:] if rows else ():
+        if row[1] == key:  # the agent id is each per-agent record's second field
+            return row
+    return None
+
+
+def model_reporters(nations: Iterable[str]) -> dict[str, str | Callable[[Any], Any]]:
     """Mesa DataCollector model reporters (cheap attribute reads) incl. each nation's lag."""
-    reps: dict[str, Any] = {
+    reps: dict[str, str | Callable[[Any], Any]] = {
         "year": lambda m: m.year - 1 if m.t > 0 else m.start_year - 1,
         "frontier_oom": "frontier_oom",
         "frontier_nation": "frontier_nation",
@@ -111,94 +169,116 @@ def model_reporters(nations: dict[str, Any]) -> dict[str, Any]:
         "sputnik_moment": "sputnik_now",
     }
     for key in nations:
-        reps[f"oom_{key}"] = lambda m, k=key: m.nations[k].oom
-        reps[f"lag_months_{key}"] = lambda m, k=key: m.nations[k].lag_months
+        reps[f"oom_{key}"] = _reporter(key, lambda n: n.oom)
+        reps[f"lag_months_{key}"] = _reporter(key, lambda n: n.lag_months)
+        reps[f"smuggled_share_{key}"] = _reporter(key, lambda n: _smuggled_share(n.labs))
     return reps
+
+
+def _reporter(key: str, read: Callable[[Any], float]) -> Callable[[Any], float]:
+    """A model reporter that reads one nation."""
+    return lambda m: read(m.nations[key])
+
+
+def _smuggled_share(labs: Iterable[Any]) -> float:
+    """Share of a nation's compute stock that was smuggled."""
+    total = smuggled = 0.0
+    for lab in labs:
+        total += lab.total_stock
+        smuggled += lab.stock[SMUGGLED_INDEX]
+    return smuggled / total if total > 0 else 0.0
 
 
 def append_rows(m: ComputeRaceModel) -> None:
     """Append this year's rows to the model's record lists."""
     y = m.year
     m.year_rows.append(
-        (
-            y,
-            m.frontier_oom,
-            m.frontier_lab,
-            m.frontier_nation,
-            m.world_compute,
-            m.sputnik_now,
-            m.sputnik_lab if m.sputnik_now else "",
-            m.world_revenue,
-            m.controls.licence_fees,
-            m.cluster_cap,
-            m.controls.enforcement,
-            m.controls.cloud_loophole_open,
-            "; ".join(m.fired),
-        )
-    )
-    for v in m.vendors:
-        m.vendor_rows.append(
+        YearRow._make(
             (
                 y,
-                v.key,
-                v.nation,
-                v.capacity,
-                v.demand_chips,
-                v.sold_chips,
-                v.perf,
-                v.price_per_h100e * v.scarcity,
-                v.revenue,
+                m.frontier_oom,
+                m.frontier_lab,
+                m.frontier_nation,
+                m.world_compute,
+                m.sputnik_now,
+                (m.sputnik_lab or "") if m.sputnik_now else "",
+                m.world_revenue,
+                m.controls.licence_fees,
+                m.trends.cluster_cap,
+                m.controls.enforcement,
+                m.controls.cloud_loophole_open,
+                "; ".join(m.fired),
             )
         )
-    world = m.world_compute or 1.0
+    )
+    vendor_row = VendorRow._make
+    for v in m.vendors:
+        price = v.price_per_h100e * v.scarcity
+        m.vendor_rows.append(
+            vendor_row(
+                (
+                    y,
+                    v.key,
+                    v.nation,
+                    v.capacity,
+                    v.demand_chips,
+                    v.sold_chips,
+                    v.perf,
+                    price,
+                    v.revenue,
+                )
+            )
+        )
+    lab_row = LabRow._make
     for lab in m.labs:
         d = lab.oom - lab.prev_oom
         m.lab_rows.append(
-            (
-                y,
-                lab.key,
-                lab.nation,
-                lab.strategy,
-                lab.oom,
-                lab.lag_months,
-                lab.total_stock,
-                *lab.stock,
-                lab.efficiency,
-                lab.budget,
-                lab.inflow,
-                lab.cash_start,
-                lab.cash,
-                lab.programme_funds,
-                lab.compute_spend,
-                lab.efficiency_spend,
-                lab.share_now,
-                lab.effective_price,
-                lab.cluster,
-                lab.quality,
-                lab.training_flop,
-                lab.effective_flop,
-                lab.headline_cost,
-                lab.total_cost,
-                lab.revenue,
-                lab.usage,
-                lab.open_weights,
-                d,
-                d - lab.d_eff - lab.d_catchup,
-                lab.d_eff,
-                lab.d_catchup,
+            lab_row(
+                (
+                    y,
+                    lab.key,
+                    lab.nation,
+                    lab.strategy,
+                    lab.oom,
+                    lab.lag_months,
+                    lab.total_stock,
+                    *lab.stock,
+                    lab.efficiency,
+                    lab.budget,
+                    lab.inflow,
+                    lab.cash_start,
+                    lab.cash,
+                    lab.programme_funds,
+                    lab.compute_spend,
+                    lab.efficiency_spend,
+                    lab.share_now,
+                    lab.effective_price,
+                    lab.cluster,
+                    lab.quality,
+                    lab.training_flop,
+                    lab.effective_flop,
+                    lab.headline_cost,
+                    lab.total_cost,
+                    lab.revenue,
+                    lab.usage,
+                    lab.open_weights,
+                    d,
+                    d - lab.d_eff - lab.d_catchup,
+                    lab.d_eff,
+                    lab.d_catchup,
+                )
             )
         )
+    world = m.world_compute or 1.0
+    nation_row = NationRow._make
     for n in m.nations.values():
-        stock = [0.0] * len(ORIGINS)
-        comp = eff = rev = 0.0
-        largest = 0.0
-        for lab in n.labs:
-            for i, s in enumerate(lab.stock):
-                stock[i] += s
-            comp += lab.compute_spend
-            eff += lab.efficiency_spend
-            rev += lab.revenue
-            largest = max(largest, lab.training_flop)
+        labs = n.labs
+        stock = [sum(col, 0.0) for col in zip(*[lab.stock for lab in labs], strict=True)]
+        stock = stock or [0.0] * len(ORIGINS)
+        comp = sum([lab.compute_spend for lab in labs], 0.0)
+        eff = sum([lab.efficiency_spend for lab in labs], 0.0)
+        rev = sum([lab.revenue for lab in labs], 0.0)
+        largest = max([0.0, *[lab.training_flop for lab in labs]])
         total = sum(stock)
         shares = [s / total if total > 0 else 0.0 for s in stock]
         best = n.best
@@ -206,26 +286,28 @@ def append_rows(m: ComputeRaceModel) -> None:
         de = best.d_eff if best else 0.0
         dc = best.d_catchup if best else 0.0
         m.nation_rows.append(
-            (
-                y,
-                n.key,
-                n.tier,
-                n.oom,
-                n.lag_months,
-                total,
-                total / world,
-                largest,
-                *shares,
-                eff / (eff + comp) if eff + comp > 0 else 0.0,
-                eff + comp,
-                comp,
-                eff,
-                rev,
-                n.subsidy_usd,
-                best.key if best else "",
-                d,
-                d - de - dc,
-                de,
-                dc,
+            nation_row(
+                (
+                    y,
+                    n.key,
+                    n.tier,
+                    n.oom,
+                    n.lag_months,
+                    total,
+                    total / world,
+                    largest,
+                    *shares,
+                    eff / (eff + comp) if eff + comp > 0 else 0.0,
+                    eff + comp,
+                    comp,
+                    eff,
+                    rev,
+                    n.subsidy_usd,
+                    best.key if best else "",
+                    d,
+                    d - de - dc,
+                    de,
+                    dc,
+                )
             )
         )

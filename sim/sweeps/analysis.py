@@ -311,17 +311,21 @@ def morris_indices(path: str | Path) -> pd.DataFrame:
 
 # --- scenario discovery --------------------------------------------------------------------
 
-_RULE = re.compile(r"^\s*([A-Za-z0-9_.\-]+)\s*(<=|>=|<|>|==)\s*(\S+)\s*$")
+_RULE = re.compile(r"^\s*([A-Za-z0-9_.:\-]+)\s*(<=|>=|<|>|==)\s*(\S+)\s*$")
 
 
 def parse_rule(rule: str, columns: list[str]) -> tuple[str, str, float]:
-    """``"lag_months_china_2030 < 6"`` -> (column, op, value); UserError names the problem."""
+    """``"lag_months:china:2030 < 6"`` (the outcome as named in the spec, or its column
+    ``lag_months_china_2030``) -> (column, op, value); UserError names the problem."""
     import difflib
+
+    from sim.metrics import column_name
 
     m = _RULE.match(rule)
     if not m:
         raise UserError(f"--prim {rule!r}: expected 'OUTCOME < VALUE' (operators < <= > >= ==)")
     col, op, val = m.groups()
+    col = col if col in columns else column_name(col)
     if col not in columns:
         near = difflib.get_close_matches(col, columns, n=1)
         raise UserError(

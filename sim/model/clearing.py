@@ -1,0 +1,600 @@
+"""Chip-market clearing on typed arrays: channel choice, licence and tier-2 caps, rationing, delivery.
+
+Everything here is a pure function of its arguments (no model, no agents), so rationing, caps,
+leakage and money conservation are unit-tested alone (``tests/test_clearing.py``).
+
+The year's offers form an :class:`OfferBook`: one entry per (lab, offer), grouped by lab, in the
+order the offers were made. :func:`split_money` is the buyers' channel choice, :func:`clear` runs
+the order rounds (caps, rationing, money that found no seller offered again) and :func:`deliver`
+turns the filled orders into purchases, vendor revenue and flows.
+
+Floating-point sums run in the same sequence as a plain Python loop would (``np.bincount`` and
+``np.add.at`` add in index order) and powers use the C library's ``pow`` through Python floats
+rather than numpy's vectorised one, whose last bit varies with the CPU: one seed gives the same
+run bit for bit on every machine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+import numpy as np
+import numpy.typing as npt
+
+from sim.config.schema import ORIGINS
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.intp]
+BoolArray = npt.NDArray[np.bool_]
+
+# Channels are the origins of compute (schema.ORIGINS order).
+LEGAL, LICENSED, SMUGGLED, RENTED, DOMESTIC = range(5)
+assert ORIGINS == ("legal", "licensed", "smuggled", "rented", "domestic")
+# Penalty classes for the training quality of purchased compute.
+FULL, VARIANT, DOMESTIC_CLASS = 0, 1, 2
+N_CLASSES = 3
+
+# Tolerances of the round logic: a vendor with less than this share of its capacity left is sold
+# out; a lab with less than this share of its compute budget left stops ordering; a cap used up to
+# within this share is closed.
+SOLD_OUT = 1e-9
+MONEY_LEFT = 1e-3
+CAP_USED = 1e-9
+
+
+class Offer(NamedTuple):
+    """One way buyers of a nation can get a vendor's compute this year.
+
+    ``channel`` is the origin the compute will have (legal, licensed, smuggled, rented,
+    domestic); ``price`` is what the buyer pays per H100e (for rented: per H100e-year);
+    ``chip_perf`` is H100e per chip (capacity is counted in chips); ``pclass`` is the training
+    penalty class (full, variant, domestic). A ``denied`` offer is the controlled product the
+    buyer cannot buy: money drawn to it leaks to the smuggled and rented offers of the same
+    vendor, the rest goes to the allowed offers.
+    """
+
+    channel: int
+    price: float
+    chip_perf: float
+    pclass: int = FULL
+    denied: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """Which offers exist (lab, vendor, channel, penalty class, denied) and what follows from
+    that. It rarely changes from one year to the next (``sim.model.trade.OfferPlan`` reuses it).
+
+    Per lab (Python lists, for the few labs that have them): ``spans`` is the lab's range of
+    entries, ``allowed_entries`` its allowed offers, ``leaks`` its denied offers with their
+    smuggled and rented twins (offers of the same vendor; -1 if none), ``domestic_entries`` its
+    domestic offers; ``leaky`` and ``domestic_labs`` list the labs that have any.
+    """
+
+    keys: list[tuple[int, int, int, int, bool]]
+    lab: IntArray
+    vendor: IntArray
+    channel: IntArray
+    pclass: IntArray
+    denied: BoolArray
+    primary: BoolArray  #: bought directly (not a leak twin)
+    allowed: BoolArray  #: primary and not denied
+    uses_capacity: BoolArray  #: everything but rented compute
+    spans: list[tuple[int, int]]
+    allowed_entries: list[list[int]]
+    leaks: list[list[tuple[int, int, int]]]
+    domestic_entries: list[list[int]]
+    leaky: list[int]
+    domestic_labs: list[int]
+
+    @classmethod
+    def of(cls, keys: list[tuple[int, int, int, int, bool]], n_labs: int) -> Layout:
+        """The layout of offers ``keys`` = (lab, vendor, channel, pclass, denied), grouped by lab."""
+        cols = list(zip(*keys, strict=True)) if keys else [(), (), (), (), ()]
+        lab, vendor, channel, pclass = (np.array(c, dtype=np.intp) for c in cols[:4])
+        denied = np.array(cols[4], dtype=np.bool_)
+        primary = (channel != SMUGGLED) & (channel != RENTED)
+        first = [len(keys)] * n_labs
+        last = [0] * n_labs
+        twins: dict[tuple[int, int, int], int] = {}
+        for i, (li, vi, ch, _, _) in enumerate(keys):
+            first[li] = min(first[li], i)
+            last[li] = i + 1
+            if ch in (SMUGGLED, RENTED):
+                twins[(li, vi, ch)] = i
+        leaks: list[list[tuple[int, int, int]]] = [[] for _ in range(n_labs)]
+        domestic: list[list[int]] = [[] for _ in range(n_labs)]
+        allowed: list[list[int]] = [[] for _ in range(n_labs)]
+        for i, (li, vi, ch, _, is_denied) in enumerate(keys):
+            if ch not in (SMUGGLED, RENTED) and not is_denied:
+                allowed[li].append(i)
+            if is_denied:
+                leaks[li].append(
+                    (i, twins.get((li, vi, SMUGGLED), -1), twins.get((li, vi, RENTED), -1))
+                )
+            if ch == DOMESTIC:
+                domestic[li].append(i)
+        return cls(
+            keys,
+            lab,
+            vendor,
+            channel,
+            pclass,
+            denied,
+            primary,
+            primary & ~denied,
+            channel != RENTED,
+            [(f, max(f, e)) for f, e in zip(first, last, strict=True)],
+            allowed,
+            leaks,
+            domestic,
+            [li for li in range(n_labs) if leaks[li]],
+            [li for li in range(n_labs) if domestic[li] and not leaks[li]],
+        )
+
+
+@dataclass(slots=True)
+class OfferBookBuilder:
+    """Collects offers lab by lab; :meth:`build` freezes them into an :class:`OfferBook`."""
+
+    n_labs: int
+    n_vendors: int
+    keys: list[tuple[int, int, int, int, bool]] = field(default_factory=list)
+    values: list[tuple[float, float, float]] = field(default_factory=list)
+
+    def add(
+        self,
+        lab: int,
+        vendor: int,
+        channel: int,
+        price: float,
+        chip_perf: float,
+        quality: float,
+        pclass: int = FULL,
+        denied: bool = False,
+    ) -> None:
+        """One way ``lab`` can get ``vendor``'s compute (offers of one lab must be added together).
+
+        ``price`` is what the buyer pays per H100e (for rented: per H100e-year); ``chip_perf`` is
+        H100e per chip (capacity is counted in chips); ``quality`` is the training value of one
+        H100e through this channel (1 minus its penalty). A ``denied`` offer is the controlled
+        product the buyer cannot buy: money drawn to it leaks to its smuggled and rented twins
+        (offers of the same vendor and lab), the rest goes to the lab's allowed offers.
+        """
+        self.keys.append((lab, vendor, channel, pclass, denied))
+        self.values.append((price, chip_perf, quality))
+
+    def build(self) -> OfferBook:
+        """The frozen book."""
+        layout = Layout.of(self.keys, self.n_labs)
+        cols = list(zip(*self.values, strict=True)) if self.values else [(), (), ()]
+        price, perf, quality = (np.array(c, dtype=np.float64) for c in cols)
+        return OfferBook(self.n_labs, self.n_vendors, layout, price, perf, quality, price / quality)
+
+
+@dataclass(frozen=True, slots=True)
+class OfferBook:
+    """Every offer of the year, one entry per (lab, offer), grouped by lab: the :class:`Layout`
+    (which offers exist) and their prices. ``cost`` is the price per usable H100e (price /
+    quality) buyers compare."""
+
+    n_labs: int
+    n_vendors: int
+    layout: Layout
+    price: FloatArray
+    chip_perf: FloatArray
+    quality: FloatArray
+    cost: FloatArray
+
+    def __len__(self) -> int:
+        return len(self.price)
+
+
+def _sum_by(index: IntArray, weights: npt.ArrayLike, n: int) -> FloatArray:
+    """Sums of ``weights`` per ``index`` (``n`` bins), added in index order (float, even when
+    empty)."""
+    return np.bincount(index, weights, n).astype(np.float64, copy=False)
+
+
+def _pow(base: FloatArray, exponent: float) -> FloatArray:
+    """``base ** exponent`` with the C library's pow (bit-identical on every CPU, see module doc)."""
+    return np.array([b**exponent for b in base.tolist()], dtype=np.float64)
+
+
+def _safe(x: FloatArray) -> FloatArray:
+    """``x`` with zeros replaced by 1, as a divisor whose zero entries are never used."""
+    return np.where(x > 0, x, 1.0)
+
+
+def primary_shares(book: OfferBook, open_: BoolArray, elasticity: float) -> FloatArray:
+    """Each lab's logit split over its open primary offers (per entry, zero elsewhere): shares
+    proportional to ``cost ** -elasticity``, computed as ``(cheapest / cost) ** elasticity``."""
+    out = np.zeros(len(book))
+    idx = np.flatnonzero(open_ & book.layout.primary)
+    if len(idx) == 0:
+        return out
+    lab = book.layout.lab[idx]
+    cost = book.cost[idx]
+    cheapest = np.full(book.n_labs, np.inf)
+    np.minimum.at(cheapest, lab, cost)
+    weight = _pow(cheapest[lab] / cost, elasticity)
+    out[idx] = weight / _sum_by(lab, weight, book.n_labs)[lab]
+    return out
+
+
+def split_money(
+    book: OfferBook,
+    open_: BoolArray,
+    smuggle: FloatArray,
+    rent: FloatArray,
+    domestic_min: FloatArray,
+    elasticity: float,
+    shares: FloatArray | None = None,
+) -> FloatArray:
+    """Each lab's split of one unit of money across its open offers (per entry; sums to <= 1 per
+    lab).
+
+    Primary offers compete by cost (:func:`primary_shares`; pass ``shares`` if already known).
+    Money drawn to a denied offer goes ``smuggle[lab]`` to its smuggled twin and ``rent[lab]`` to
+    its rented twin (if open; scaled down together if they exceed 1) and the rest to the lab's
+    allowed offers pro rata (evenly if they got nothing). A domestic mandate raises the lab's
+    domestic offers to at least ``domestic_min[lab]`` of the money, taken pro rata from its other
+    offers. Money that finds no allowed offer is left unspent.
+    """
+    if shares is None:
+        shares = primary_shares(book, open_, elasticity)
+    lay = book.layout
+    out = shares * (lay.allowed & open_)
+    mandate = domestic_min.tolist()
+    # Leakage and mandates concern a few labs with a few offers each: plain Python on those
+    # labs is faster than whole-book array passes.
+    special = lay.leaky + [li for li in lay.domestic_labs if mandate[li] > 0]
+    if not special:
+        return out
+    money, drawn, is_open = out.tolist(), shares.tolist(), open_.tolist()
+    smuggle_l, rent_l = smuggle.tolist(), rent.tolist()
+    for li in special:
+        start, end = lay.spans[li]
+        if lay.leaks[li]:
+            leftover = 0.0
+            for d, st, rt in lay.leaks[li]:
+                s = drawn[d]
+                if s == 0.0:  # closed, or no money drawn
+                    continue
+                ss = smuggle_l[li] if st >= 0 and is_open[st] else 0.0
+                rs = rent_l[li] if rt >= 0 and is_open[rt] else 0.0
+                if ss + rs > 1.0:  # the two leaks never take more than the denied money
+                    total = ss + rs
+                    ss, rs = ss / total, rs / total
+                if st >= 0 and is_open[st]:
+                    money[st] += s * ss
+                if rt >= 0 and is_open[rt]:
+                    money[rt] += s * rs
+                leftover += s * (1.0 - ss - rs)
+            if leftover > 0:
+                _give(money, [i for i in lay.allowed_entries[li] if is_open[i]], leftover)
+        if mandate[li] > 0:
+            _mandate(
+                money, [i for i in lay.domestic_entries[li] if is_open[i]], start, end, mandate[li]
+            )
+    return np.array(money)
+
+
+def _give(money: list[float], allowed: list[int], leftover: float) -> None:
+    """Denied money that did not leak goes to the allowed offers pro rata (evenly if none of
+    them drew any money)."""
+    if not allowed:
+        return
+    total = sum(map(money.__getitem__, allowed))
+    if total > 0:
+        for i in allowed:
+            money[i] += leftover * money[i] / total
+    else:
+        for i in allowed:
+            money[i] += leftover / len(allowed)
+
+
+def _mandate(money: list[float], dom: list[int], start: int, end: int, minimum: float) -> None:
+    """Raise a lab's domestic offers ``dom`` to ``minimum`` of its money, taken pro rata from its
+    other offers (entries ``start:end``)."""
+    dom_total = sum(map(money.__getitem__, dom))
+    if not dom or dom_total >= minimum:
+        return
+    others = [i for i in range(start, end) if money[i] > 0 and i not in dom]
+    other_total = sum(map(money.__getitem__, others))
+    need = min(minimum - dom_total, other_total)
+    for i in others:
+        money[i] -= need * money[i] / other_total
+    for i in dom:
+        money[i] += need * (money[i] / dom_total if dom_total > 0 else 1 / len(dom))
+
+
+def fill_fraction(total: list[float], capacity: list[float]) -> list[float]:
+    """Pro-rata fill fraction per group when orders ``total`` meet ``capacity`` (same units)."""
+    return [
+        1.0 if t <= c or t <= 0 else (c / t if c > 0 else 0.0)
+        for t, c in zip(total, capacity, strict=True)
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class Caps:
+    """This year's quantity limits on orders.
+
+    ``licence_chips`` (per vendor, or None when licences are off): licensed chips each buyer nation
+    may get this year. ``tier2_h100e`` (or None): H100e of controlled chips each restricted nation
+    may get (diffusion rule); ``tier2_entry`` marks the book entries that count against it.
+    """
+
+    licence_chips: FloatArray | None = None
+    tier2_h100e: float | None = None
+    tier2_entry: BoolArray | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Buyers:
+    """Per-lab inputs of the clearing: money to spend, home nation and leakage shares."""
+
+    budget: FloatArray
+    nation: IntArray
+    n_nations: int
+    smuggle: FloatArray
+    rent: FloatArray
+    domestic_min: FloatArray
+
+
+@dataclass(frozen=True, slots=True)
+class Orders:
+    """Filled orders of the year, round by round: book entry, money paid and chips."""
+
+    entry: IntArray
+    money: FloatArray
+    chips: FloatArray
+    demand: FloatArray  # per vendor: chips ordered in the first round (after caps)
+
+
+def clear(
+    book: OfferBook,
+    buyers: Buyers,
+    capacity: FloatArray,
+    caps: Caps,
+    elasticity: float,
+    rounds: int = 3,
+    first_shares: FloatArray | None = None,
+) -> Orders:
+    """Orders meet supply in up to ``rounds`` rounds.
+
+    In each round every lab with money left splits it across its open offers
+    (:func:`split_money`); licence and tier-2 caps scale orders down pro rata (cumulative over
+    rounds), then each vendor's remaining capacity rations its orders pro rata. Money rationed
+    away is offered again next round to the offers still open: a vendor sold out, or a cap used
+    up, closes its offers. A lab whose open offers did not change since its last round stops
+    (its leftover money found no seller). ``first_shares`` are the labs' :func:`primary_shares`
+    over all their offers, if already computed.
+    """
+    n_labs, n_vendors, n_nations = book.n_labs, book.n_vendors, buyers.n_nations
+    lay = book.layout
+    lab, vendor = lay.lab, lay.vendor
+    nation = buyers.nation[lab]
+    remaining = buyers.budget.copy()
+    money_floor = MONEY_LEFT * np.maximum(buyers.budget, 1.0)
+    cap_left = capacity.tolist()
+    sold_out_below = (SOLD_OUT * np.maximum(capacity, 1.0)).tolist()
+    # Rented compute uses no capacity: its orders count against a sentinel "vendor" that never
+    # runs out (index n_vendors).
+    cap_group = np.where(lay.uses_capacity, vendor, n_vendors)
+    licence = LicenceCap(
+        caps.licence_chips, lay, vendor * n_nations + nation, n_vendors * n_nations
+    )
+    tier2 = Tier2Cap(caps.tier2_h100e, caps.tier2_entry, nation, n_nations)
+    last_open = np.full(n_labs, -1.0)
+    demand = np.zeros(n_vendors)
+    parts: list[tuple[IntArray, FloatArray, FloatArray]] = []
+    for round_ in range(rounds):
+        vendor_open = [left > floor for left, floor in zip(cap_left, sold_out_below, strict=True)]
+        open_ = np.array([*vendor_open, True])[cap_group]
+        if licence.touched.any() or tier2.touched.any():
+            capped = tier2.touched | licence.touched.reshape(n_vendors, n_nations).any(axis=0)
+            open_ &= ~((licence.closed() | tier2.closed()) & capped[nation])
+        n_open = _sum_by(lab, open_, n_labs)
+        active = (remaining > money_floor) & (n_open != last_open)
+        if not active.any():
+            break
+        last_open = np.where(active, n_open, last_open)
+        shares = None
+        if round_ == 0 and first_shares is not None and open_.all():
+            shares = first_shares * active[lab]
+        shares = split_money(
+            book,
+            open_ & active[lab],
+            buyers.smuggle,
+            buyers.rent,
+            buyers.domestic_min,
+            elasticity,
+            shares,
+        )
+        entry = np.flatnonzero(shares > 0)
+        if len(entry) == 0:
+            break
+        e_lab = lab[entry]
+        money = shares[entry] * remaining[e_lab]
+        chips = money / book.price[entry] / book.chip_perf[entry]
+        licence.apply(entry, money, chips)
+        tier2.apply(entry, money, chips, book.chip_perf)
+        group = cap_group[entry]
+        ordered = _sum_by(group, chips, n_vendors + 1).tolist()
+        if round_ == 0:
+            demand = np.array(ordered[:n_vendors])
+        fill = np.array([*fill_fraction(ordered[:n_vendors], cap_left), 1.0])[group]
+        chips *= fill
+        money *= fill
+        sold = _sum_by(group, chips, n_vendors + 1).tolist()
+        cap_left = [left - s for left, s in zip(cap_left, sold, strict=False)]
+        np.subtract.at(remaining, e_lab, money)
+        parts.append((entry, money, chips))
+        if (remaining <= money_floor).all():
+            break
+    if not parts:
+        return Orders(np.zeros(0, dtype=np.intp), np.zeros(0), np.zeros(0), demand)
+    return Orders(
+        np.concatenate([p[0] for p in parts]),
+        np.concatenate([p[1] for p in parts]),
+        np.concatenate([p[2] for p in parts]),
+        demand,
+    )
+
+
+class LicenceCap:
+    """Licensed chips per (vendor, buyer nation) this year, used up over the rounds."""
+
+    def __init__(self, limit: FloatArray | None, lay: Layout, key: IntArray, n_keys: int):
+        self.limit = limit  # per vendor, or None when licences are off
+        self.entry = lay.channel == LICENSED
+        self.vendor = lay.vendor
+        self.key = key  # per entry: vendor x buyer nation
+        self.used = np.zeros(n_keys)
+        self.touched = np.zeros(n_keys, dtype=np.bool_)
+
+    def closed(self) -> BoolArray:
+        """Licensed offers whose cap is used up."""
+        if self.limit is None:
+            return np.zeros(len(self.entry), dtype=np.bool_)
+        limit = (self.limit * (1 - CAP_USED))[self.vendor]
+        closed: BoolArray = self.entry & (self.used[self.key] >= limit)
+        return closed
+
+    def apply(self, entry: IntArray, money: FloatArray, chips: FloatArray) -> None:
+        """Scale this round's licensed orders down pro rata to what is left of each cap."""
+        if self.limit is None:
+            return
+        sel = np.flatnonzero(self.entry[entry])
+        if len(sel) == 0:
+            return
+        key = self.key[entry[sel]]
+        left = self.limit[self.vendor[entry[sel]]] - self.used[key]
+        total = _sum_by(key, chips[sel], len(self.used))[key]
+        fill = np.array(fill_fraction(total.tolist(), left.tolist()))
+        chips[sel] *= fill
+        money[sel] *= fill
+        self.used += _sum_by(key, chips[sel], len(self.used))
+        self.touched[key] = True
+
+
+class Tier2Cap:
+    """H100e of controlled chips per restricted nation this year (diffusion rule)."""
+
+    def __init__(self, limit: float | None, entry: BoolArray | None, nation: IntArray, n: int):
+        self.limit = limit
+        self.entry = entry  # per entry: counts against the cap
+        self.nation = nation  # per entry: buyer nation
+        self.used = np.zeros(n)
+        self.touched = np.zeros(n, dtype=np.bool_)
+
+    def closed(self) -> BoolArray:
+        """Capped offers whose nation has used up its cap."""
+        if self.limit is None or self.entry is None:
+            return np.zeros(len(self.nation), dtype=np.bool_)
+        return self.entry & (self.used[self.nation] >= self.limit * (1 - CAP_USED))
+
+    def apply(
+        self, entry: IntArray, money: FloatArray, chips: FloatArray, chip_perf: FloatArray
+    ) -> None:
+        """Scale this round's capped orders down pro rata to what is left of each nation's cap."""
+        if self.limit is None or self.entry is None:
+            return
+        sel = np.flatnonzero(self.entry[entry])
+        if len(sel) == 0:
+            return
+        nat = self.nation[entry[sel]]
+        perf = chip_perf[entry[sel]]
+        n = len(self.used)
+        total = _sum_by(nat, chips[sel] * perf, n)[nat]
+        fill = np.array(fill_fraction(total.tolist(), (self.limit - self.used[nat]).tolist()))
+        chips[sel] *= fill
+        money[sel] *= fill
+        self.used += _sum_by(nat, chips[sel] * perf, n)
+        self.touched[nat] = True
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """What the filled orders deliver, per lab, vendor and flow (see :func:`deliver`)."""
+
+    spend: FloatArray  #: per lab: money paid for compute
+    bought: FloatArray  #: per lab x origin: H100e bought (rented: H100e-years leased)
+    bought_class: FloatArray  #: per lab x penalty class: H100e bought (rented excluded)
+    sold_chips: FloatArray  #: per vendor
+    home_chips: FloatArray  #: per vendor: chips sold to its home nation
+    revenue: FloatArray  #: per vendor: money the vendor receives
+    licence_fees: float  #: paid to the controller on licensed sales
+    domestic_h100e: FloatArray  #: per nation: cumulative domestic-chip purchases (updated)
+    #: (vendor, buyer nation, channel, H100e, chips, vendor revenue, buyer spend) per flow, in
+    #: the order each flow first appears among the orders
+    flows: list[tuple[int, int, int, float, float, float, float]]
+
+
+def deliver(
+    book: OfferBook,
+    orders: Orders,
+    buyer_nation: IntArray,
+    vendor_nation: IntArray,
+    n_nations: int,
+    smuggling_premium: float,
+    licence_fee_share: float,
+    domestic_h100e: FloatArray,
+) -> Delivery:
+    """Turn filled orders into purchases, vendor sales and revenue, licence fees and flows.
+
+    A vendor receives what the buyer pays, except smuggled money (the smugglers keep the premium)
+    and rented compute (paid to foreign clouds, not to the vendor). ``domestic_h100e`` (per
+    nation, cumulative so far) gains this year's domestic-chip purchases.
+    """
+    n_labs, n_vendors, n_origins = book.n_labs, book.n_vendors, len(ORIGINS)
+    lay = book.layout
+    entry = orders.entry
+    v_all = lay.vendor[entry]
+    counted = lay.uses_capacity[entry]
+    chips_counted = orders.chips * counted
+    home = buyer_nation[lay.lab[entry]] == vendor_nation[v_all]
+    paid = orders.money > 0
+    e, money, chips = entry[paid], orders.money[paid], orders.chips[paid]
+    lab, vendor, channel = lay.lab[e], lay.vendor[e], lay.channel[e]
+    nation = buyer_nation[lab]
+    h100e = money / book.price[e]
+    vendor_rev = np.where(
+        channel == RENTED,
+        0.0,
+        np.where(channel == SMUGGLED, money / (1.0 + smuggling_premium), money),
+    )
+    fees = _sum_by(channel, licence_fee_share * vendor_rev, n_origins)[LICENSED]
+    dom = channel == DOMESTIC
+    cum = domestic_h100e.copy()
+    np.add.at(cum, nation[dom], h100e[dom])
+    key = ((vendor * n_nations + nation) * n_origins + channel).tolist()
+    firsts = list(dict.fromkeys(key))  # flows in the order they first appear
+    rank = {k: i for i, k in enumerate(firsts)}
+    flow = np.array([rank[k] for k in key], dtype=np.intp)
+    n_flows = len(firsts)
+    sums = [_sum_by(flow, x, n_flows).tolist() for x in (h100e, chips, vendor_rev, money)]
+    flows = []
+    for f, k in enumerate(firsts):
+        rest, ch = divmod(k, n_origins)
+        v, nat = divmod(rest, n_nations)
+        flows.append((v, nat, ch, sums[0][f], sums[1][f], sums[2][f], sums[3][f]))
+    owned = channel != RENTED
+    return Delivery(
+        spend=_sum_by(lab, money, n_labs),
+        bought=_sum_by(lab * n_origins + channel, h100e, n_labs * n_origins).reshape(
+            n_labs, n_origins
+        ),
+        bought_class=_sum_by(
+            lab * N_CLASSES + lay.pclass[e], h100e * owned, n_labs * N_CLASSES
+        ).reshape(n_labs, N_CLASSES),
+        sold_chips=_sum_by(v_all, chips_counted, n_vendors),
+        home_chips=_sum_by(v_all, chips_counted * home, n_vendors),
+        revenue=_sum_by(vendor, vendor_rev, n_vendors),
+        licence_fees=float(fees),
+        domestic_h100e=cum,
+        flows=flows,
+    )

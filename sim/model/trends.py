@@ -1,0 +1,30 @@
+"""World quantities that follow a trend in time: cluster size, run length, prices, R&D cost."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sim.config.schema import World
+
+
+@dataclass(frozen=True, slots=True)
+class Trends:
+    """The trend values ``t`` years after the start year."""
+
+    cluster_cap: float  #: largest cluster, H100e
+    run_duration: float  #: flagship run length, years
+    rental_price: float  #: USD per H100e-year
+    rd_reference: float  #: efficiency-R&D spend that buys the reference rate, USD
+    kw_per_h100e: float  #: power per H100e, kW
+
+    @classmethod
+    def at(cls, world: World, t: int) -> Trends:
+        """The trends of ``world`` in year ``t`` (0 = the start year; -1 scores the start fleets)."""
+        w = world
+        return cls(
+            cluster_cap=w.largest_cluster_h100e * w.cluster_growth**t,
+            run_duration=min(w.run_duration_years * w.run_duration_growth**t, w.run_duration_max),
+            rental_price=w.rental_usd_per_h100e_year / w.price_performance_growth**t,
+            rd_reference=w.efficiency_rd_reference_usd * w.efficiency_rd_cost_growth**t,
+            kw_per_h100e=w.kw_per_h100e / w.power_efficiency_growth**t,
+        )
