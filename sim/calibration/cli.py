@@ -7,10 +7,11 @@ inside the handlers so ``sputnik --help`` stays fast.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
-from sim.cli import seed_arg
+from sim.cli import count_arg, seed_arg
 from sim.errors import UserError
 
 
@@ -46,19 +47,92 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     b.set_defaults(func=_backtest)
 
     c = subparsers.add_parser(
-        "calibrate", help="fit assumption parameters to the back-test (deterministic grid search)"
+        "calibrate",
+        help="history-match every uncertain parameter to the 2020-2024 targets; write an ensemble",
+        description="History matching (docs/calibration.md): waves of parameter sets over every "
+        "uncertain parameter of the schema, run on history-2020 with several seeds each, keeping "
+        "those whose outputs are not implausible against the targets. Writes DIR (journal, "
+        "survivors, wave history, diagnostics, plots) and DIR/ensemble.json. A killed run resumes "
+        "with --resume. --method grid (or --points/--params) runs the older grid search instead.",
     )
     c.add_argument("--scenario", default="history-2020")
     c.add_argument(
         "--out",
         type=Path,
-        default=Path("calibration-overrides.toml"),
-        help="TOML overrides file to write",
+        default=None,
+        help="history matching: output directory (default out/calibrate); grid: the TOML "
+        "overrides file (default calibration-overrides.toml)",
     )
-    c.add_argument("--points", type=int, default=5, help="grid points per parameter (default 5)")
+    c.add_argument(
+        "--method",
+        choices=("history", "grid"),
+        default=None,
+        help="history (default) or grid (implied by --points or --params)",
+    )
+    c.add_argument("--waves", type=count_arg, default=5, help="waves (default 5)")
+    c.add_argument(
+        "--per-wave",
+        type=count_arg,
+        default=200,
+        metavar="N",
+        help="parameter sets per wave (default 200)",
+    )
+    c.add_argument(
+        "--replicates", type=count_arg, default=2, help="seeds per parameter set (default 2)"
+    )
+    c.add_argument("--seed", type=seed_arg, default=0, help="master seed (default 0)")
+    c.add_argument(
+        "--workers",
+        type=count_arg,
+        default=None,
+        metavar="N",
+        help="local processes (default: all cores)",
+    )
+    c.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="tcp://HOST:PORT",
+        help="run on a Dask scheduler ('local' starts one); needs the [cluster] extra",
+    )
+    c.add_argument("--resume", action="store_true", help="continue the history match in --out")
+    c.add_argument(
+        "--targets", type=Path, default=None, help="targets CSV (default: the shipped targets.csv)"
+    )
+    c.add_argument(
+        "--discrepancy",
+        type=float,
+        default=1.0,
+        help="model discrepancy per target, as a multiple of its data uncertainty (default 1)",
+    )
+    c.add_argument("--cutoff", type=float, default=3.0, help="implausibility cut-off (default 3)")
+    c.add_argument(
+        "--screen",
+        choices=("nn", "gp", "none"),
+        default="nn",
+        help="candidate screen of later waves: nearest neighbours (default), GP emulator, none",
+    )
+    c.add_argument(
+        "--ensemble-size", type=count_arg, default=100, metavar="N", help="members (default 100)"
+    )
+    c.add_argument(
+        "--ensemble-out",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="also write the ensemble here (e.g. scenarios/ensemble/history-matched.json)",
+    )
+    c.add_argument(
+        "--allow-implausible",
+        action="store_true",
+        help="if no set survives, write a PROVISIONAL ensemble of the least implausible sets",
+    )
+    c.add_argument("--no-plots", action="store_true", help="skip the diagnostic plots")
+    c.add_argument(
+        "--points", type=int, default=None, help="grid: points per parameter (default 5)"
+    )
     c.add_argument(
         "--params",
-        help="comma-separated assumption parameters to tune (default: the built-in three)",
+        help="grid: comma-separated assumption parameters to tune (default: the built-in three)",
     )
     c.set_defaults(func=_calibrate)
 
@@ -116,26 +190,118 @@ def _backtest(args: argparse.Namespace) -> int:
 
 
 def _calibrate(args: argparse.Namespace) -> int:
+    grid = args.method == "grid" or (
+        args.method is None and (args.points is not None or args.params is not None)
+    )
+    if grid:
+        return _calibrate_grid(args)
+    if args.points is not None or args.params is not None:
+        raise UserError("--points/--params belong to --method grid")
+    return _calibrate_history(args)
+
+
+def _calibrate_grid(args: argparse.Namespace) -> int:
+    """The older grid search of 1-3 assumption parameters (a TOML overrides file)."""
     from sim.calibration import calibrate
 
     names = [p.strip() for p in args.params.split(",") if p.strip()] if args.params else None
-    if args.points < 2:
-        raise UserError(f"--points: {args.points} is too few (need at least 2)")
-    _check_out_file(args.out)
-    fit = calibrate.fit(args.scenario, names=names, points=args.points)
+    points = 5 if args.points is None else args.points
+    if points < 2:
+        raise UserError(f"--points: {points} is too few (need at least 2)")
+    out = args.out or Path("calibration-overrides.toml")
+    _check_out_file(out)
+    fit = calibrate.fit(args.scenario, names=names, points=points)
     print(calibrate.describe(fit))
-    calibrate.write_overrides(fit, args.out)
-    print(f"wrote {args.out}")
+    calibrate.write_overrides(fit, out)
+    print(f"wrote {out}")
     return 0
 
 
-def _check_out_file(path: Path) -> None:
-    """``--out FILE``: not a directory, and its folder exists (or can be made) and is writable."""
+def _calibrate_history(args: argparse.Namespace) -> int:
+    """History matching over every uncertain parameter, then the ensemble file."""
+    import math
+
+    from sim.calibration.ensemble import write_ensemble
+    from sim.config.loader import resolve_path
+    from sim.ensembles.calibrate import calibrate, make_ensemble
+    from sim.outputs import prepare_dir
+    from sim.sweeps.runner import check_scheduler, open_executor
+
+    problems = []
+    if not (math.isfinite(args.discrepancy) and args.discrepancy >= 0):
+        problems.append(f"--discrepancy: {args.discrepancy} is invalid: must be 0 or more")
+    if not (math.isfinite(args.cutoff) and args.cutoff > 0):
+        problems.append(f"--cutoff: {args.cutoff} is invalid: must be a positive number")
+    if args.per_wave < 2:
+        problems.append(f"--per-wave: {args.per_wave} is too few (need at least 2)")
+    if problems:
+        raise UserError(problems)
+    resolve_path(args.scenario)  # one clear line for an unknown scenario
+    out = args.out or Path("out/calibrate")
+    if out.exists() and not out.is_dir():
+        raise UserError(f"--out {out}: exists and is not a directory")
+    if args.ensemble_out is not None:
+        _check_out_file(args.ensemble_out, "--ensemble-out", "the ensemble file")
+    prepare_dir(out.parent if str(out.parent) else Path("."))
+    check_scheduler(args.scheduler)
+    workers = args.workers or os.cpu_count() or 1
+    with open_executor(workers, args.scheduler) as (ex, _slots, backend):
+        print(f"history matching '{args.scenario}' on {backend}", flush=True)
+        cal = calibrate(
+            out,
+            scenario=args.scenario,
+            targets_path=args.targets,
+            waves=args.waves,
+            per_wave=args.per_wave,
+            seed=args.seed,
+            replicates=args.replicates,
+            discrepancy=args.discrepancy,
+            cutoff=args.cutoff,
+            screen=args.screen,
+            executor=ex,
+            resume=args.resume,
+            plots=not args.no_plots,
+            progress=lambda line: print(line, flush=True),
+        )
+    print(_calibration_summary(cal))
+    for f in cal.match.files:
+        print(f"wrote {f}")
+    ens = make_ensemble(cal, args.ensemble_size, allow_implausible=args.allow_implausible)
+    for path in [out / "ensemble.json", *([args.ensemble_out] if args.ensemble_out else [])]:
+        write_ensemble(ens, path)
+        print(f"wrote {path} ({len(ens.members)} members)")
+    if ens.provenance.settings.get("provisional"):
+        print(f"warning: {ens.provenance.notes}", file=sys.stderr)
+    return 0
+
+
+def _calibration_summary(cal) -> str:  # noqa: ANN001 - sim.ensembles.calibrate.Calibration
+    hm = cal.match
+    lines = [
+        f"{len(hm.params)} parameters matched ({len(cal.held)} held: "
+        + ", ".join(h.path for h in cal.held)
+        + ")",
+        f"{len(cal.targets)} targets (version {cal.targets.version}); {len(cal.skipped_targets)} "
+        "skipped: " + ", ".join(i for i, _ in cal.skipped_targets),
+    ]
+    for w in hm.waves.itertuples(index=False):
+        lines.append(
+            f"  wave {w.wave}: {w.n_pass}/{w.n_runs} non-implausible; cut most: {w.top_cuts}"
+        )
+    lines.append(
+        f"non-implausible: {int(hm.runs['non_implausible'].sum())} of {len(hm.runs)} sets "
+        f"(least implausible {hm.runs['max_implausibility'].min():.3g})"
+    )
+    return "\n".join(lines)
+
+
+def _check_out_file(path: Path, flag: str = "--out", what: str = "the overrides file") -> None:
+    """``FILE``: not a directory, and its folder exists (or can be made) and is writable."""
     from sim.outputs import prepare_dir
 
     if path.is_dir():
-        raise UserError(f"--out {path}: is a directory; name the overrides file to write")
-    prepare_dir(path.parent if str(path.parent) else Path("."))
+        raise UserError(f"{flag} {path}: is a directory; name {what} to write")
+    prepare_dir(path.parent if str(path.parent) else Path("."), flag)
 
 
 def _sensitivity(args: argparse.Namespace) -> int:
