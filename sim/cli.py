@@ -269,7 +269,9 @@ def _add_run_options(p: argparse.ArgumentParser, out_help: str) -> None:
     _add_force(p)
 
 
-def add_ensemble_options(p: argparse.ArgumentParser, default_on: bool) -> None:
+def add_ensemble_options(
+    p: argparse.ArgumentParser, default_on: bool, workers: bool = True
+) -> None:
     """``--ensemble [N]``, ``--no-ensemble``, ``--ensemble-file``, ``--workers``.
 
     ``default_on`` commands run over the shipped ensemble unless ``--no-ensemble``; the others
@@ -301,13 +303,14 @@ def add_ensemble_options(p: argparse.ArgumentParser, default_on: bool) -> None:
         metavar="FILE",
         help="an ensemble file (default: scenarios/ensemble/history-matched.json)",
     )
-    g.add_argument(
-        "--workers",
-        type=count_arg,
-        default=None,
-        metavar="N",
-        help="processes for ensemble runs (default: all cores; 1 = this process)",
-    )
+    if workers:
+        g.add_argument(
+            "--workers",
+            type=count_arg,
+            default=None,
+            metavar="N",
+            help="processes for ensemble runs (default: all cores; 1 = this process)",
+        )
     p.set_defaults(ensemble_default=default_on)
 
 

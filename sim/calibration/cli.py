@@ -11,7 +11,7 @@ import os
 import sys
 from pathlib import Path
 
-from sim.cli import count_arg, seed_arg
+from sim.cli import add_ensemble_options, count_arg, ensemble_choice, ensemble_workers, seed_arg
 from sim.errors import UserError
 
 
@@ -34,7 +34,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_params)
 
     b = subparsers.add_parser(
-        "backtest", help="run history-2020 and compare it with Epoch AI data 2020-2024"
+        "backtest",
+        help="history-2020 over the ensemble against every 2020-2024 target; 2025 predictions",
+        description="Runs history-2020 over the ensemble (default) and shows each target's data "
+        "band against the members' median and 5-95%% band, pass or fail, and the ensemble's "
+        "predictions for 2025 (no 2025 data is used). --no-ensemble: the single-run back-test "
+        "against Epoch AI data with --seed.",
     )
     b.add_argument(
         "--scenario", default="history-2020", help="history scenario to run (default: history-2020)"
@@ -43,7 +48,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--overrides", type=Path, help="TOML file of tuned values (from `sputnik calibrate`)"
     )
     b.add_argument("--seed", type=seed_arg, default=0)
-    b.add_argument("--out", type=Path, help="directory for backtest.csv and backtest.png")
+    b.add_argument(
+        "--out",
+        type=Path,
+        help="directory for the tables and chart (backtest_ensemble.csv, predictions_2025.csv, "
+        "backtest_ensemble.png; with --no-ensemble backtest.csv and backtest.png)",
+    )
+    b.add_argument(
+        "--targets", type=Path, default=None, help="targets CSV (default: the shipped targets.csv)"
+    )
+    add_ensemble_options(b, default_on=True)
     b.set_defaults(func=_backtest)
 
     c = subparsers.add_parser(
@@ -137,7 +151,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     c.set_defaults(func=_calibrate)
 
     s = subparsers.add_parser(
-        "sensitivity", help="one-at-a-time sensitivity of lag and compute share (tornado chart)"
+        "sensitivity",
+        help="one-at-a-time sensitivity of lag and compute share to every uncertain parameter",
+        description="Sets each uncertain parameter to its low and then its high value (by default "
+        "the smallest and largest value among the ensemble's members, for every parameter the "
+        "ensemble varies; --no-ensemble: the schema's assumption parameters and sensitivity "
+        "ranges), all else fixed, and ranks the parameters by the swing they cause.",
     )
     s.add_argument("scenario", help="scenario id or path")
     s.add_argument(
@@ -153,8 +172,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     s.add_argument(
         "--include-sourced",
         action="store_true",
-        help="also vary sourced parameters that carry a sensitivity range (e.g. utilisation)",
+        help="--no-ensemble: also vary sourced parameters that carry a sensitivity range",
     )
+    add_ensemble_options(s, default_on=True, workers=False)
     s.set_defaults(func=_sensitivity)
 
 
@@ -177,15 +197,38 @@ def _backtest(args: argparse.Namespace) -> int:
     from sim.config.inputs import read_overrides_file
     from sim.outputs import prepare_dir
 
+    use, n = ensemble_choice(args)
     overrides = read_overrides_file(args.overrides) if args.overrides else None
+    if args.targets is not None and not use:
+        raise UserError("--targets: the single-run back-test (--no-ensemble) uses Epoch's files")
+    if use:
+        from sim.calibration.targets import load_targets
+        from sim.ensembles import resolve_ensemble
+
+        load_targets(args.targets)  # a bad file: one line per problem before any run
+        ens_file = resolve_ensemble(args.ensemble_file)
     if args.out:
         prepare_dir(args.out)  # checked before the work, not after
-    bt = backtest.run_backtest(args.scenario, seed=args.seed, overrides=overrides)
-    print(backtest.format_table(bt))
-    if args.out:
-        written = backtest.write_outputs(bt, args.out)
-        for path in written:
-            print(f"wrote {path}")
+    if use:
+        from sim.calibration import ensemble_backtest
+
+        ebt = ensemble_backtest.run_ensemble_backtest(
+            args.scenario,
+            n=n,
+            workers=ensemble_workers(args),
+            seed=args.seed,
+            ensemble=ens_file,
+            overrides=overrides,
+            targets_path=args.targets,
+        )
+        print(ensemble_backtest.format_table(ebt))
+        written = ensemble_backtest.write_outputs(ebt, args.out) if args.out else []
+    else:
+        bt = backtest.run_backtest(args.scenario, seed=args.seed, overrides=overrides)
+        print(backtest.format_table(bt))
+        written = backtest.write_outputs(bt, args.out) if args.out else []
+    for path in written:
+        print(f"wrote {path}")
     return 0
 
 
@@ -311,6 +354,20 @@ def _sensitivity(args: argparse.Namespace) -> int:
         years = [int(y) for y in args.years.split(",") if y.strip()]
     except ValueError:
         raise UserError(f"--years: '{args.years}' is not a comma-separated list of years") from None
+    use, n = ensemble_choice(args)
+    ranges = None
+    if use:
+        if args.include_sourced:
+            raise UserError(
+                "--include-sourced: the ensemble already varies sourced parameters; it belongs to --no-ensemble"
+            )
+        from sim.config.loader import load_scenario
+        from sim.ensembles import resolve_ensemble
+        from sim.ensembles.members import ensemble_ranges
+
+        ranges = ensemble_ranges(
+            resolve_ensemble(args.ensemble_file), load_scenario(args.scenario), n
+        )
     from sim.outputs import prepare_dir
 
     prepare_dir(args.out)  # checked before the runs, not after
@@ -320,8 +377,20 @@ def _sensitivity(args: argparse.Namespace) -> int:
         years=years,
         seed=args.seed,
         include_sourced=args.include_sourced,
+        ranges=ranges,
     )
+    if ranges is not None:
+        print(
+            f"Ranges: the smallest and largest value among the ensemble's members, "
+            f"{len(ranges)} parameters"
+        )
     print(sensitivity.format_table(res))
-    for path in sensitivity.write_outputs(res, args.out):
+    rank = sensitivity.ranking(res)
+    print("\nRanking (mean swing, each scaled by the largest of its metric and year):")
+    for r in rank.head(15).itertuples(index=False):
+        print(f"  {r.rank:>3}. {r.parameter:<52} {r.score:.2f}")
+    written = sensitivity.write_outputs(res, args.out)
+    rank.to_csv(args.out / "ranking.csv", index=False, lineterminator="\n")
+    for path in [*written, args.out / "ranking.csv"]:
         print(f"wrote {path}")
     return 0

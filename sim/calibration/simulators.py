@@ -455,3 +455,23 @@ class BacktestSimulator:
     def target_ids() -> set[str]:
         """Quantities this adapter can produce (select targets with these)."""
         return {f"{q}:{reg}" for q, reg in BACKTEST_ROWS.values()}
+
+
+@dataclass(frozen=True)
+class TargetExtract:
+    """``extract`` for :func:`sim.run_ensemble`: target values of a run, as years by
+    ``quantity:region`` (picklable, so pool workers can use it)."""
+
+    specs: tuple[Spec, ...]
+
+    def __call__(self, result: Result) -> tuple[list[int], list[str], Any]:
+        """(years, ``quantity:region`` names, values[year, name]) of ``specs``."""
+        import numpy as np
+
+        values = target_values(result, self.specs)
+        years = sorted({s[2] for s in self.specs})
+        names = list(dict.fromkeys(f"{s[0]}:{s[1]}" for s in self.specs))
+        out = np.full((len(years), len(names)), np.nan)
+        for s in self.specs:
+            out[years.index(s[2]), names.index(f"{s[0]}:{s[1]}")] = values[spec_id(s)]
+        return years, names, out

@@ -99,3 +99,16 @@ def plan(
         applied=applied,
         held=held,
     )
+
+
+def ensemble_ranges(
+    ens: EnsembleFile, scenario: Scenario, n: int | None = None
+) -> dict[str, tuple[float, float]]:
+    """Per parameter the scenario takes from the ensemble, the members' (min, max)."""
+    p = plan(ens, scenario, n)
+    out = {}
+    for path in p.applied:
+        vals = [v[path] for v in p.values]
+        if min(vals) < max(vals):
+            out[path] = (min(vals), max(vals))
+    return out
