@@ -327,10 +327,6 @@ def _calibration_summary(cal) -> str:  # noqa: ANN001 - sim.ensembles.calibrate.
         f"{len(cal.targets)} targets (version {cal.targets.version}); {len(cal.skipped_targets)} "
         "skipped: " + ", ".join(i for i, _ in cal.skipped_targets),
     ]
-    for w in hm.waves.itertuples(index=False):
-        lines.append(
-            f"  wave {w.wave}: {w.n_pass}/{w.n_runs} non-implausible; cut most: {w.top_cuts}"
-        )
     lines.append(
         f"non-implausible: {int(hm.runs['non_implausible'].sum())} of {len(hm.runs)} sets "
         f"(least implausible {hm.runs['max_implausibility'].min():.3g})"

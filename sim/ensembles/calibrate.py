@@ -39,6 +39,7 @@ class Calibration:
     skipped_targets: list[tuple[str, str]]
     held: list[Any] = field(default_factory=list)  # sim.ensembles.parameters.Held
     scenario: str = "history-2020"
+    discrepancy: float = 1.0  # multiple of each target's data sd
 
 
 def plan_calibration(
@@ -101,7 +102,7 @@ def calibrate(
         plots=plots,
         progress=progress,
     )
-    return Calibration(hm, targets, skipped, held, scenario)
+    return Calibration(hm, targets, skipped, held, scenario, discrepancy)
 
 
 def make_ensemble(
@@ -138,7 +139,7 @@ def make_ensemble(
         {
             "scenario": cal.scenario,
             "reference": REFERENCE,
-            "discrepancy_note": "per target: discrepancy x the target's data sd",
+            "discrepancy_multiple": cal.discrepancy,  # 'discrepancy' above: x each target's sd
             "held": {h.path: h.reason for h in cal.held},
             "skipped_targets": dict(cal.skipped_targets),
             "provisional": provisional,

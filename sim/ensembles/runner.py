@@ -229,14 +229,22 @@ def _run_plan(
     def build() -> EnsembleResult:
         return _assemble(p, ens, slots, seed)
 
+    def finished(rows: list[tuple[int, list[int], list[str], np.ndarray, Any]]) -> None:
+        nonlocal done
+        for pos, years, names, arr, result in rows:
+            slots[pos] = (years, names, arr, result)
+            done += 1
+        if progress is not None:
+            progress(Progress(done, total, time.perf_counter() - start, build))
+
+    if isinstance(ex, _Inline):  # in this process: report each chunk as soon as it is run
+        for c in chunks:
+            finished(run_chunk(p.scenario, c, extract, keep_results))
+        return build()
     futures = [ex.submit(run_chunk, p.scenario, c, extract, keep_results) for c in chunks]
     try:
         for fut in as_completed(futures):
-            for pos, years, names, arr, result in fut.result():
-                slots[pos] = (years, names, arr, result)
-                done += 1
-            if progress is not None:
-                progress(Progress(done, total, time.perf_counter() - start, build))
+            finished(fut.result())
     except BaseException:
         for f in futures:
             f.cancel()
