@@ -421,21 +421,22 @@ def _ensemble_subtitle(ens: EnsembleResult) -> str:
     return f"scenario: {ens.scenario_id}, {ens.n} members{tag}; lines: median, shading: 5-95%"
 
 
-def _band_nations(ens: EnsembleResult) -> list[str]:
+def _band_nations(ens: EnsembleResult) -> list[tuple[str, str, str]]:
+    """(nation id, colour, display name) of every nation of an ensemble run."""
     from sim.ensembles.report import label_view
 
-    return list(label_view(ens).nations["nation"])
+    view = label_view(ens)
+    return [
+        (n, nation_colour(n, i), nation_name(view, n))  # type: ignore[arg-type]
+        for i, n in enumerate(view.nations["nation"])
+    ]
 
 
 def ensemble_capability_chart(ens: EnsembleResult, path: Path) -> Path:
     """Capability and lag per nation over the ensemble: median lines with 5-95% bands."""
-    from sim.ensembles.report import label_view
-
-    view = label_view(ens)
     with projector_style():
         fig, (a1, a2) = plt.subplots(1, 2, figsize=(16, 6.5))
-        for i, n in enumerate(_band_nations(ens)):
-            c, name = nation_colour(n, i), nation_name(view, n)  # type: ignore[arg-type]
+        for n, c, name in _band_nations(ens):
             draw_band(a1, ens.band(f"oom:{n}"), c, name)
             draw_band(a2, ens.band(f"lag_months:{n}"), c, name)
         a1.set_title("Capability by nation")
@@ -452,13 +453,9 @@ def ensemble_capability_chart(ens: EnsembleResult, path: Path) -> Path:
 
 def ensemble_compute_chart(ens: EnsembleResult, path: Path) -> Path:
     """Compute stock (log scale) and share of world compute per nation, with 5-95% bands."""
-    from sim.ensembles.report import label_view
-
-    view = label_view(ens)
     with projector_style():
         fig, (a1, a2) = plt.subplots(1, 2, figsize=(16, 6.5))
-        for i, n in enumerate(_band_nations(ens)):
-            c, name = nation_colour(n, i), nation_name(view, n)  # type: ignore[arg-type]
+        for n, c, name in _band_nations(ens):
             stock = ens.band(f"compute_h100e:{n}")
             draw_band(a1, stock.where(stock > 0), c, name)
             draw_band(a2, ens.band(f"compute_share:{n}"), c, name, percent=True)

@@ -464,23 +464,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def compare_scenarios(
-    names: list[str],
-    seed: int,
-    out: Path,
-    overrides: dict[str, str],
-    charts: bool = True,
-    years_given: bool = False,
-    command: str = "",
-    force: bool = False,
-) -> dict[str, Result]:
-    """Run each scenario with one seed; write DIR/<id>/, compare.csv and side-by-side charts; print the table."""
-    import json
-
+def load_all(names: list[str], overrides: dict[str, str], years_given: bool) -> dict[str, Any]:
+    """Every scenario by id, validated before any run; one line per problem (twice-given too)."""
     import sim
     from sim.errors import UserError
-    from sim.outputs import KIND_KEY, check_out, staged_dir, write_result
-    from sim.summary import compare_frame, compare_table, console
 
     scenarios = {}
     problems: list[str] = []
@@ -497,6 +484,55 @@ def compare_scenarios(
         scenarios[scen.id] = scen
     if problems:
         raise UserError(problems)
+    return scenarios
+
+
+def write_compare_index(
+    folder: Path,
+    results: dict[str, Any],
+    seed: int,
+    overrides: dict[str, str],
+    command: str,
+    files: list[str],
+    **extra: Any,
+) -> None:
+    """``manifest.json`` of a comparison folder: scenarios, seed, runs' hashes, files (+ extra)."""
+    import json
+
+    from sim.outputs import KIND_KEY
+
+    index = {
+        KIND_KEY: "compare",
+        "scenarios": list(results),
+        "seed": seed,
+        **extra,
+        "overrides": overrides,
+        "command": command,
+        "files": sorted([*files, "manifest.json"]),
+        "runs": {
+            sid: {"hash": r.manifest["scenario"]["hash"], "dir": sid} for sid, r in results.items()
+        },
+    }
+    (folder / "manifest.json").write_text(json.dumps(index, indent=2) + "\n")
+
+
+def compare_scenarios(
+    names: list[str],
+    seed: int,
+    out: Path,
+    overrides: dict[str, str],
+    charts: bool = True,
+    years_given: bool = False,
+    command: str = "",
+    force: bool = False,
+) -> dict[str, Result]:
+    """Run each scenario with one seed; write DIR/<id>/, compare.csv and side-by-side charts; print the table."""
+
+    import sim
+    from sim.outputs import KIND_KEY, check_out, staged_dir, write_result
+    from sim.summary import compare_frame, compare_table, console
+
+    scenarios = load_all(names, overrides, years_given)
     check_out(out, "compare", force)
     results: dict[str, Result] = {sid: sim.run(scen, seed=seed) for sid, scen in scenarios.items()}
     extra = {"command": command, "overrides": overrides, KIND_KEY: "run"}
@@ -510,19 +546,7 @@ def compare_scenarios(
             from sim.charts import compare_charts
 
             files += [p.name for p in compare_charts(results, tmp)]
-        index = {
-            KIND_KEY: "compare",
-            "scenarios": list(results),
-            "seed": seed,
-            "overrides": overrides,
-            "command": command,
-            "files": sorted([*files, "manifest.json"]),
-            "runs": {
-                sid: {"hash": r.manifest["scenario"]["hash"], "dir": sid}
-                for sid, r in results.items()
-            },
-        }
-        (tmp / "manifest.json").write_text(json.dumps(index, indent=2) + "\n")
+        write_compare_index(tmp, results, seed, overrides, command, files)
     con = console()
     con.print(compare_table(results))
     con.print(
@@ -646,32 +670,15 @@ def compare_ensemble_scenarios(
 ) -> dict[str, Any]:
     """Run each scenario over the same members and seeds; write DIR/<id>/, compare.csv,
     paired.csv and band charts; print medians [p5, p95] and paired differences."""
-    import json
 
     import pandas as pd
 
-    import sim
     from sim.ensembles import compare_ensembles, resolve_ensemble, run_ensembles
     from sim.ensembles.report import compare_table
-    from sim.errors import UserError
-    from sim.outputs import KIND_KEY, check_out, staged_dir, write_ensemble_result
+    from sim.outputs import check_out, staged_dir, write_ensemble_result
     from sim.summary import console
 
-    scenarios = {}
-    problems: list[str] = []
-    for name in names:
-        try:
-            scen = _load(name, overrides, years_given)
-        except sim.ScenarioError as exc:
-            problems += exc.problems
-            continue
-        if scen.id in scenarios:
-            problems.append(
-                f"{name}: scenario '{scen.id}' given twice (each scenario needs its own output folder)"
-            )
-        scenarios[scen.id] = scen
-    if problems:
-        raise UserError(problems)
+    scenarios = load_all(names, overrides, years_given)
     ens_file = resolve_ensemble(args.ensemble_file)
     check_out(out, "compare", args.force)
     results = run_ensembles(
@@ -707,23 +714,9 @@ def compare_ensemble_scenarios(
             from sim.charts import compare_band_charts
 
             files += [p.name for p in compare_band_charts(results, effects, tmp)]
-        first = next(iter(results.values()))
-        index = {
-            KIND_KEY: "compare",
-            "scenarios": list(results),
-            "seed": args.seed,
-            "ensemble": {
-                k: v for k, v in first.manifest["ensemble"].items() if k not in ("applied", "held")
-            },
-            "overrides": overrides,
-            "command": command,
-            "files": sorted([*files, "manifest.json"]),
-            "runs": {
-                sid: {"hash": r.manifest["scenario"]["hash"], "dir": sid}
-                for sid, r in results.items()
-            },
-        }
-        (tmp / "manifest.json").write_text(json.dumps(index, indent=2) + "\n")
+        first = next(iter(results.values())).manifest["ensemble"]
+        ensemble = {k: v for k, v in first.items() if k not in ("applied", "held")}
+        write_compare_index(tmp, results, args.seed, overrides, command, files, ensemble=ensemble)
     con = console()
     con.print(compare_table(results, effects))
     con.print(

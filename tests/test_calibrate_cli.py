@@ -30,7 +30,7 @@ EASY = (
     "smuggled_share:china:2024",
     "dc_electricity_twh:usa:2024",  # not expressed by every model: skipped with a reason
 )
-TINY = ["--waves", "2", "--per-wave", "30", "--replicates", "1", "--workers", "1", "--no-plots"]
+TINY = ["--per-wave", "30", "--replicates", "1", "--workers", "1", "--no-plots"]
 
 
 def _targets(path: Path, ids: tuple[str, ...]) -> Path:
@@ -46,20 +46,15 @@ def easy(tmp_path_factory) -> Path:
     return _targets(tmp_path_factory.mktemp("t") / "easy.csv", EASY)
 
 
-def _calibrate(out: Path, targets: Path, *extra: str) -> int:
-    return cli.main(
-        [
-            "calibrate",
-            "--out",
-            str(out),
-            "--targets",
-            str(targets),
-            "--ensemble-size",
-            "5",
-            *TINY,
-            *extra,
-        ]
-    )
+def _args(out: Path, targets: Path, *extra: str, waves: int = 2) -> list[str]:
+    return [
+        "calibrate", "--out", str(out), "--targets", str(targets), "--ensemble-size", "5",
+        "--waves", str(waves), *TINY, *extra,
+    ]  # fmt: skip
+
+
+def _calibrate(out: Path, targets: Path, *extra: str, waves: int = 2) -> int:
+    return cli.main(_args(out, targets, *extra, waves=waves))
 
 
 @pytest.fixture(scope="module")
@@ -125,51 +120,17 @@ def test_same_seed_same_match_other_seed_another(reference, easy, tmp_path):
 
 def test_more_waves_by_resume_equal_an_uninterrupted_match(reference, easy, tmp_path):
     out = tmp_path / "r"
-    one = [a if a != "2" or i != 1 else "1" for i, a in enumerate(TINY)]  # --waves 1
+    assert _calibrate(out, easy, "--seed", "4", waves=1) == 0
     assert (
-        cli.main(
-            [
-                "calibrate",
-                "--out",
-                str(out),
-                "--targets",
-                str(easy),
-                "--ensemble-size",
-                "5",
-                *one,
-                "--seed",
-                "4",
-            ]
-        )
-        == 0
-    )
-    assert (
-        cli.main(
-            [
-                "calibrate",
-                "--out",
-                str(out),
-                "--targets",
-                str(easy),
-                "--ensemble-size",
-                "5",
-                *TINY,
-                "--seed",
-                "4",
-            ]
-        )
-        == 2
-    )
+        _calibrate(out, easy, "--seed", "4") == 2
+    )  # a finished match is only continued on request
     assert _calibrate(out, easy, "--seed", "4", "--resume") == 0
     pd.testing.assert_frame_equal(_tables(reference), _tables(out))
 
 
 def test_killed_then_resumed_equals_uninterrupted(reference, easy, tmp_path):
     out = tmp_path / "k"
-    argv = [
-        sys.executable, "-m", "sim", "calibrate", "--out", str(out), "--targets", str(easy),
-        "--ensemble-size", "5", *TINY, "--seed", "4",
-    ]  # fmt: skip
+    argv = [sys.executable, "-m", "sim", *_args(out, easy, "--seed", "4")]
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO)
     journal = out / "journal.jsonl"
     deadline = time.monotonic() + 120

@@ -195,14 +195,11 @@ def format_table(bt: EnsembleBacktest) -> str:
 
 def write_outputs(bt: EnsembleBacktest, out: Path) -> list[Path]:
     """``backtest_ensemble.csv``, ``predictions_2025.csv`` and ``backtest_ensemble.png``."""
-    from sim.calibration.backtest import ATTRIBUTION
+    from sim.calibration.backtest import write_attributed
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    csv = out / "backtest_ensemble.csv"
-    with csv.open("w") as fh:
-        fh.write(f"# {ATTRIBUTION}\n")
-        bt.table.to_csv(fh, index=False, lineterminator="\n")
+    csv = write_attributed(bt.table, out / "backtest_ensemble.csv", lineterminator="\n")
     pred = out / "predictions_2025.csv"
     bt.predictions.to_csv(pred, index=False, lineterminator="\n")
     png = out / "backtest_ensemble.png"
