@@ -7,7 +7,10 @@ equals the serial run bit for bit.
 
 Workers are started with ``spawn`` (safe whatever threads the caller runs) and reused for every
 scenario of one call: :func:`ensemble_pool` opens a pool that several :func:`run_ensemble` calls
-share (``sputnik compare A B C`` pays the ~1 s worker start-up once).
+share (``sputnik compare A B C`` pays the ~1 s worker start-up once). The calling process is one
+of the workers: it runs chunks while the spawned processes import the model and between
+collecting their results, so ``workers=2`` spawns one process and the first band comes from the
+first chunk this process runs.
 """
 
 from __future__ import annotations
@@ -16,8 +19,9 @@ import contextlib
 import math
 import os
 import time
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import Executor, Future, as_completed
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -105,41 +109,40 @@ def run_chunk(
     return out
 
 
-class _Inline(Executor):
-    """Runs each task at submit time (the serial path, through the same code as a pool)."""
+@dataclass
+class Pool:
+    """Where an ensemble's chunks run: an executor (None = nowhere else) and whether this process
+    runs chunks too while it waits (it is already warm: no second import of the model)."""
 
-    def submit(self, fn, /, *args, **kwargs):  # type: ignore[override]
-        """Run ``fn`` now; return a finished future."""
-        fut: Future = Future()
-        try:
-            fut.set_result(fn(*args, **kwargs))
-        except BaseException as exc:  # noqa: BLE001 - delivered through the future like a pool
-            fut.set_exception(exc)
-        return fut
+    executor: Executor | None
+    processes: int
+    main_helps: bool = True
 
 
 @contextlib.contextmanager
-def ensemble_pool(workers: int = 1) -> Iterator[Executor]:
-    """An executor for :func:`run_ensemble`: in-process for 1 worker, else spawned processes.
+def ensemble_pool(workers: int = 1) -> Iterator[Pool]:
+    """A pool for :func:`run_ensemble`: ``workers - 1`` spawned processes plus this one.
 
-    Use one pool for several scenarios so the workers start once.
+    This process works on chunks while the spawned ones start (~1 s to import the model) and
+    between collecting their results, so ``workers=2`` costs one import, not two, and the first
+    band is ready after the first chunk. Use one pool for several scenarios.
     """
     if not isinstance(workers, int) or workers < 1:
         raise UserError(f"workers: {workers!r} is invalid: must be a whole number >= 1")
     if workers == 1:
-        yield _Inline()
+        yield Pool(None, 0)
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     ex = ProcessPoolExecutor(
-        max_workers=workers,
+        max_workers=workers - 1,
         mp_context=multiprocessing.get_context("spawn"),
         initializer=_worker_start,
         initargs=(os.getpid(),),
     )
     try:
-        yield ex
+        yield Pool(ex, workers - 1)
     finally:
         ex.shutdown(wait=True, cancel_futures=True)
 
@@ -178,7 +181,7 @@ def run_ensemble(
     *,
     extract: Extract | None = None,
     keep_results: bool = False,
-    executor: Executor | None = None,
+    executor: Pool | Executor | None = None,
 ) -> EnsembleResult:
     """Run ``scenario`` once per ensemble member; medians and bands come from the result.
 
@@ -195,7 +198,8 @@ def run_ensemble(
         extract: ``Result -> DataFrame`` (years x metrics) kept per member (default:
             :func:`sim.ensembles.extract.metric_arrays`); must be picklable for workers.
         keep_results: also keep every member's full :class:`sim.Result` (memory: ~150 kB each).
-        executor: a pool from :func:`ensemble_pool` to reuse across calls.
+        executor: a pool from :func:`ensemble_pool` to reuse across calls, or any
+            ``concurrent.futures.Executor`` (then this process only collects).
     """
     from sim.model.model import resolve_scenario
 
@@ -203,16 +207,21 @@ def run_ensemble(
     scen = resolve_scenario(scenario, dict(overrides) if overrides else None)
     p = plan(ens, scen, n, seed, overrides)
     if executor is not None:
-        return _run_plan(p, ens, executor, workers, extract, keep_results, progress, seed)
-    with ensemble_pool(workers) as ex:
-        return _run_plan(p, ens, ex, workers, extract, keep_results, progress, seed)
+        pool = executor if isinstance(executor, Pool) else _foreign(executor, workers)
+        return _run_plan(p, ens, pool, extract, keep_results, progress, seed)
+    with ensemble_pool(workers) as own:
+        return _run_plan(p, ens, own, extract, keep_results, progress, seed)
+
+
+def _foreign(ex: Executor, workers: int) -> Pool:
+    """A caller's executor: its processes do the work, this one only collects."""
+    return Pool(ex, int(getattr(ex, "_max_workers", workers) or workers), main_helps=False)
 
 
 def _run_plan(
     p: Plan,
     ens: EnsembleFile,
-    ex: Executor,
-    workers: int,
+    pool: Pool,
     extract: Extract | None,
     keep_results: bool,
     progress: Callable[[Progress], None] | None,
@@ -221,8 +230,8 @@ def _run_plan(
     start = time.perf_counter()
     total = len(p.member_ids)
     items = [(i, p.seeds[i], p.values[i]) for i in range(total)]
-    size = chunk_size(total, getattr(ex, "_max_workers", workers))
-    chunks = [items[k : k + size] for k in range(0, total, size)]
+    size = chunk_size(total, pool.processes + pool.main_helps)
+    queue = deque(items[k : k + size] for k in range(0, total, size))
     slots: list[Any] = [None] * total
     done = 0
 
@@ -237,16 +246,36 @@ def _run_plan(
         if progress is not None:
             progress(Progress(done, total, time.perf_counter() - start, build))
 
-    if isinstance(ex, _Inline):  # in this process: report each chunk as soon as it is run
-        for c in chunks:
-            finished(run_chunk(p.scenario, c, extract, keep_results))
+    def here(chunk: Any) -> None:
+        finished(run_chunk(p.scenario, chunk, extract, keep_results))
+
+    if pool.executor is None:
+        while queue:
+            here(queue.popleft())
         return build()
-    futures = [ex.submit(run_chunk, p.scenario, c, extract, keep_results) for c in chunks]
+    # keep every process fed (two chunks each in flight); this process takes chunks from the
+    # other end of the queue while it waits, and collects whatever has finished in between
+    depth = 2 * max(1, pool.processes)
+    pending: set[Future] = set()
     try:
-        for fut in as_completed(futures):
-            finished(fut.result())
+        while queue or pending:
+            while queue and len(pending) < depth:
+                pending.add(
+                    pool.executor.submit(
+                        run_chunk, p.scenario, queue.popleft(), extract, keep_results
+                    )
+                )
+            if pool.main_helps and queue:
+                here(queue.pop())
+            ready, pending = wait(
+                pending,
+                timeout=0 if pool.main_helps and queue else None,
+                return_when=FIRST_COMPLETED,
+            )
+            for fut in ready:
+                finished(fut.result())
     except BaseException:
-        for f in futures:
+        for f in pending:
             f.cancel()
         raise
     return build()
@@ -316,7 +345,7 @@ def run_ensembles(
     """
     ens = resolve_ensemble(ensemble)
     out: dict[str, EnsembleResult] = {}
-    with ensemble_pool(workers) as ex:
+    with ensemble_pool(workers) as pool:
         for s in scenarios:
             cb = None
             if progress is not None:
@@ -325,7 +354,7 @@ def run_ensembles(
                 def cb(pr: Progress, name: str = name) -> None:
                     progress(name, pr)
 
-            res = run_ensemble(s, n, workers, overrides, seed, ens, cb, executor=ex)
+            res = run_ensemble(s, n, workers, overrides, seed, ens, cb, executor=pool)
             if res.scenario_id in out:
                 raise UserError(f"scenario '{res.scenario_id}' given twice")
             out[res.scenario_id] = res
