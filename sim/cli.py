@@ -205,7 +205,7 @@ def register_core(sub: Any) -> None:
         help="run several scenarios over the calibrated ensemble and compare them",
         description="Run each scenario over the same ensemble members and seeds (default; "
         "--no-ensemble: one run each with --seed), write its outputs to DIR/<scenario>/, "
-        "side-by-side charts with 5-95%% bands to DIR, and print a table of medians [5%%, 95%%] "
+        "side-by-side charts with 5-95% bands to DIR, and print a table of medians [5%, 95%] "
         "and paired differences from the first scenario.",
     )
     p.add_argument(

@@ -161,3 +161,10 @@ def test_uncertain_parameters_cover_every_ranged_schema_field():
     assert eu.low < base.nations["eu"].max_ai_capex_gdp_share < eu.high
     assert "world.ai_revenue_usd" in held_paths and "world.utilisation" in by_path
     assert np.isfinite([p.low for p in params]).all()
+
+
+def test_a_refused_parameter_set_is_implausible_not_fatal():
+    targets = [t for t in load_targets() if t.quantity == "largest_run_flop"][:2]
+    sim_ = ModelSimulator.for_targets(targets)
+    assert sim_({"world.utilisation": 5.0}, 0) == {}  # out of the field's bounds: refused
+    assert set(sim_({"world.utilisation": 0.45}, 0)) == {t.id for t in targets}

@@ -37,7 +37,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "backtest",
         help="history-2020 over the ensemble against every 2020-2024 target; 2025 predictions",
         description="Runs history-2020 over the ensemble (default) and shows each target's data "
-        "band against the members' median and 5-95%% band, pass or fail, and the ensemble's "
+        "band against the members' median and 5-95% band, pass or fail, and the ensemble's "
         "predictions for 2025 (no 2025 data is used). --no-ensemble: the single-run back-test "
         "against Epoch AI data with --seed.",
     )
@@ -279,10 +279,18 @@ def _calibrate_history(args: argparse.Namespace) -> int:
         problems.append(f"--per-wave: {args.per_wave} is too few (need at least 2)")
     if problems:
         raise UserError(problems)
+    from sim.calibration.targets import load_targets
+
     resolve_path(args.scenario)  # one clear line for an unknown scenario
+    load_targets(args.targets)  # one line per bad row, before any process starts
     out = args.out or Path("out/calibrate")
     if out.exists() and not out.is_dir():
         raise UserError(f"--out {out}: exists and is not a directory")
+    if out.is_dir() and any(out.iterdir()) and not args.resume:
+        what = "a history match" if (out / "config.json").exists() else "other files"
+        raise UserError(
+            f"--out {out}: holds {what}; add --resume to continue it or choose another directory"
+        )
     if args.ensemble_out is not None:
         _check_out_file(args.ensemble_out, "--ensemble-out", "the ensemble file")
     prepare_dir(out.parent if str(out.parent) else Path("."))

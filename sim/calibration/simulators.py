@@ -426,10 +426,20 @@ class ModelSimulator:
         return cls(tuple(spec_of(t) for t in targets), scenario)
 
     def __call__(self, params: dict[str, float], seed: int) -> dict[str, float]:
-        """Run the scenario with ``params`` as overrides; model values keyed by target id."""
+        """Run the scenario with ``params`` as overrides; model values keyed by target id.
+
+        A parameter set the scenario refuses (a cross-check fails) or whose run produces a NaN
+        gives no values, so history matching rules it out instead of stopping (its means are
+        missing in ``runs.parquet``).
+        """
+        from sim.config.loader import ScenarioError
+        from sim.errors import InternalError
         from sim.results import run
 
-        result = run(_scenario(self.scenario, self.end_year), seed=seed, overrides=dict(params))
+        try:
+            result = run(_scenario(self.scenario, self.end_year), seed=seed, overrides=dict(params))
+        except (ScenarioError, InternalError):
+            return {}
         return target_values(result, self.specs)
 
 
