@@ -6,6 +6,8 @@ Public API::
     scen = sim.load_scenario("baseline", overrides={"controls.enforcement": 0.9})
     result = sim.run(scen, seed=7)          # .years .nations .labs .flows .manifest
     model = sim.ComputeRaceModel("baseline", seed=1)   # a mesa.Model, one step per year
+    ens = sim.run_ensemble("baseline", n=50, workers=2)  # over the calibrated ensemble
+    ens.band("lag_months:china")                         # median, p5, p95 by year
 
 Heavy modules (mesa, pandas) load on first use so ``sputnik --help`` stays fast.
 """
@@ -18,6 +20,10 @@ __version__ = "0.1.0"
 
 _LAZY = {
     "ComputeRaceModel": "sim.model",
+    "EnsembleResult": "sim.ensembles",
+    "compare_ensembles": "sim.ensembles",
+    "paired_effect": "sim.ensembles",
+    "run_ensemble": "sim.ensembles",
     "Result": "sim.results",
     "run": "sim.results",
     "Scenario": "sim.config",
@@ -28,6 +34,7 @@ _LAZY = {
 
 if TYPE_CHECKING:
     from sim.config import Scenario, ScenarioError, list_scenarios, load_scenario
+    from sim.ensembles import EnsembleResult, compare_ensembles, paired_effect, run_ensemble
     from sim.model import ComputeRaceModel
     from sim.results import Result, run
 
@@ -45,11 +52,15 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "ComputeRaceModel",
+    "EnsembleResult",
     "Result",
     "Scenario",
     "ScenarioError",
     "__version__",
+    "compare_ensembles",
     "list_scenarios",
     "load_scenario",
+    "paired_effect",
     "run",
+    "run_ensemble",
 ]

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
+    from sim.ensembles.result import EnsembleResult
     from sim.results import Result
 
 SCENARIO_STYLES = ("-", "--", "-.", ":")
@@ -389,4 +390,168 @@ def compare_charts(results: Mapping[str, Result], out_dir: Path) -> list[Path]:
         fig.suptitle(f"Scenarios compared (seed {first.manifest.get('seed')})")
         fig.tight_layout(rect=(0, 0.03, 1, 1))
         paths.append(_save(fig, out_dir / "compare_overview.png"))
+    return paths
+
+
+# --- ensembles: medians with 5-95% bands ------------------------------------------------------
+
+BAND_ALPHA = 0.18
+
+
+def draw_band(
+    ax: Axes,
+    band: pd.DataFrame,
+    colour: str,
+    label: str,
+    percent: bool = False,
+    linestyle: str = "-",
+) -> None:
+    """Shade a band (``median`` plus low and high percentile columns) and draw its median line."""
+    k = 100.0 if percent else 1.0
+    lo, hi = band.columns[1], band.columns[2]
+    ax.fill_between(
+        band.index, band[lo] * k, band[hi] * k, color=colour, alpha=BAND_ALPHA, linewidth=0
+    )
+    ax.plot(band.index, band["median"] * k, color=colour, linestyle=linestyle, label=label)
+
+
+def _ensemble_subtitle(ens: EnsembleResult) -> str:
+    prov = ens.manifest.get("ensemble", {}).get("provenance", {})
+    tag = ", PROVISIONAL ensemble" if prov.get("settings", {}).get("provisional") else ""
+    return f"scenario: {ens.scenario_id}, {ens.n} members{tag}; lines: median, shading: 5-95%"
+
+
+def _band_nations(ens: EnsembleResult) -> list[tuple[str, str, str]]:
+    """(nation id, colour, display name) of every nation of an ensemble run."""
+    from sim.ensembles.report import label_view
+
+    view = label_view(ens)
+    return [
+        (n, nation_colour(n, i), nation_name(view, n))  # type: ignore[arg-type]
+        for i, n in enumerate(view.nations["nation"])
+    ]
+
+
+def ensemble_capability_chart(ens: EnsembleResult, path: Path) -> Path:
+    """Capability and lag per nation over the ensemble: median lines with 5-95% bands."""
+    with projector_style():
+        fig, (a1, a2) = plt.subplots(1, 2, figsize=(16, 6.5))
+        for n, c, name in _band_nations(ens):
+            draw_band(a1, ens.band(f"oom:{n}"), c, name)
+            draw_band(a2, ens.band(f"lag_months:{n}"), c, name)
+        a1.set_title("Capability by nation")
+        a1.set_ylabel("OOM score (log10 effective FLOP)")
+        a2.set_title("Lag behind the frontier")
+        a2.set_ylabel("Months behind")
+        a2.set_ylim(bottom=0)
+        for ax in (a1, a2):
+            _years(ax, ens.years)
+        a1.legend(loc="upper left")
+        fig.suptitle(f"Who leads, and by how much ({_ensemble_subtitle(ens)})", fontsize=15)
+        return _save(fig, path)
+
+
+def ensemble_compute_chart(ens: EnsembleResult, path: Path) -> Path:
+    """Compute stock (log scale) and share of world compute per nation, with 5-95% bands."""
+    with projector_style():
+        fig, (a1, a2) = plt.subplots(1, 2, figsize=(16, 6.5))
+        for n, c, name in _band_nations(ens):
+            stock = ens.band(f"compute_h100e:{n}")
+            draw_band(a1, stock.where(stock > 0), c, name)
+            draw_band(a2, ens.band(f"compute_share:{n}"), c, name, percent=True)
+        a1.set_yscale("log")
+        a1.yaxis.set_major_formatter(FuncFormatter(_count))
+        a1.set_title("Compute stock by nation")
+        a1.set_ylabel("H100-equivalents (log scale)")
+        a1.legend(loc="upper left")
+        a2.set_title("Share of world compute")
+        a2.set_ylabel("Percent of world H100e")
+        a2.set_ylim(bottom=0)
+        for ax in (a1, a2):
+            _years(ax, ens.years)
+        fig.suptitle(f"Where the compute is ({_ensemble_subtitle(ens)})", fontsize=15)
+        return _save(fig, path)
+
+
+ENSEMBLE_CHARTS = {
+    "capability.png": ensemble_capability_chart,
+    "compute.png": ensemble_compute_chart,
+}
+
+
+def ensemble_run_charts(ens: EnsembleResult, out_dir: Path) -> list[Path]:
+    """Every band chart of one ensemble run into ``out_dir``; return the paths."""
+    out_dir = Path(out_dir)
+    return [draw(ens, out_dir / name) for name, draw in ENSEMBLE_CHARTS.items()]
+
+
+def compare_band_charts(
+    results: Mapping[str, EnsembleResult],
+    effects: Mapping[str, EnsembleResult],
+    out_dir: Path,
+) -> list[Path]:
+    """Per comparison metric: each scenario's median and 5-95% band; an overview of all metrics;
+    and ``compare_effects.png``, the paired effect of each scenario against the first."""
+    from sim.ensembles.report import label_view
+
+    out_dir = Path(out_dir)
+    first = next(iter(results.values()))
+    view = label_view(first)
+    metrics = [m for m in COMPARE_METRICS if m.key in first.metrics]
+    years = sorted({y for r in results.values() for y in r.years})
+    colours = [plt.get_cmap("tab10")(i % 10) for i in range(len(results))]
+    note = f"{first.n} ensemble members per scenario; lines: median, shading: 5-95%"
+    paths = []
+
+    def panel(ax: Axes, m: Metric, runs: Mapping[str, EnsembleResult], offset: int = 0) -> None:
+        for i, (sid, r) in enumerate(runs.items()):
+            style = SCENARIO_STYLES[((i + offset) // 10) % 4]
+            draw_band(ax, r.band(m.key), colours[i + offset], sid, m.percent, style)
+        if offset:  # differences: percentage points, or the metric's own unit
+            ax.set_ylabel("Percentage points" if m.percent else f"Difference ({_unit_label(m)})")
+        else:
+            ax.set_ylabel(_unit_label(m))
+        _years(ax, years)
+
+    with projector_style():
+        for m in metrics:
+            fig, ax = plt.subplots(figsize=(12, 6.5))
+            panel(ax, m, results)
+            ax.set_title(f"{metric_label(m, view)}\n({note})", fontsize=14)  # type: ignore[arg-type]
+            ax.legend(title="scenario", loc="best")
+            paths.append(_save(fig, out_dir / f"compare_{m.key}.png"))
+        for name, runs, offset, title in (
+            ("compare_overview.png", results, 0, f"Scenarios compared ({note})"),
+            (
+                "compare_effects.png",
+                effects,
+                1,
+                f"Effect of each scenario against '{next(iter(results))}', member by member ({note})",
+            ),
+        ):
+            if not runs:
+                continue
+            ncols = 4
+            nrows = -(-len(metrics) // ncols)
+            fig, axes = plt.subplots(nrows, ncols, figsize=(6 * ncols, 4.8 * nrows), squeeze=False)
+            for ax, m in zip(axes.flat, metrics, strict=False):
+                panel(ax, m, runs, offset)
+                if offset:
+                    ax.axhline(0, color="k", lw=0.8)
+                ax.set_title(metric_label(m, view), fontsize=14)  # type: ignore[arg-type]
+            for ax in list(axes.flat)[len(metrics) :]:
+                ax.axis("off")
+            handles, labels = axes.flat[0].get_legend_handles_labels()
+            fig.legend(
+                handles,
+                labels,
+                loc="lower center",
+                ncol=min(len(labels), 6),
+                frameon=False,
+                title="scenario" if not offset else "scenario minus reference",
+                bbox_to_anchor=(0.5, -0.06),
+            )
+            fig.suptitle(title, fontsize=16)
+            fig.tight_layout(rect=(0, 0.03, 1, 1))
+            paths.append(_save(fig, out_dir / name))
     return paths

@@ -197,12 +197,16 @@ def register_core(sub: Any) -> None:
         "scenario", metavar="SCENARIO", help="a scenario id (see 'sputnik list') or a .toml file"
     )
     _add_run_options(p, "DIR (default: out/<scenario>)")
+    add_ensemble_options(p, default_on=False)
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser(
         "compare",
-        help="run several scenarios with one seed and compare them",
-        description="Run each scenario with the same seed, write its outputs to DIR/<scenario>/, side-by-side charts to DIR, and print a difference table.",
+        help="run several scenarios over the calibrated ensemble and compare them",
+        description="Run each scenario over the same ensemble members and seeds (default; "
+        "--no-ensemble: one run each with --seed), write its outputs to DIR/<scenario>/, "
+        "side-by-side charts with 5-95% bands to DIR, and print a table of medians [5%, 95%] "
+        "and paired differences from the first scenario.",
     )
     p.add_argument(
         "scenarios",
@@ -211,6 +215,7 @@ def register_core(sub: Any) -> None:
         help="two or more scenario ids or .toml files; the first is the reference",
     )
     _add_run_options(p, "DIR (default: out/compare)")
+    add_ensemble_options(p, default_on=True)
     p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser(
@@ -224,6 +229,7 @@ def register_core(sub: Any) -> None:
     p.add_argument("--seed", type=seed_arg, default=0, help="random seed (default 0)")
     p.add_argument("--no-charts", action="store_true", help="write tables only")
     _add_force(p)
+    add_ensemble_options(p, default_on=True)
     p.set_defaults(func=cmd_demo)
 
 
@@ -261,6 +267,73 @@ def _add_run_options(p: argparse.ArgumentParser, out_help: str) -> None:
         "--no-charts", action="store_true", help="write tables and manifest only (faster)"
     )
     _add_force(p)
+
+
+def add_ensemble_options(
+    p: argparse.ArgumentParser, default_on: bool, workers: bool = True
+) -> None:
+    """``--ensemble [N]``, ``--no-ensemble``, ``--ensemble-file``, ``--workers``.
+
+    ``default_on`` commands run over the shipped ensemble unless ``--no-ensemble``; the others
+    only with ``--ensemble``. ``--seed`` is the ensemble's master seed (each member's run seed is
+    derived from it), or the single run's seed with ``--no-ensemble``.
+    """
+    g = p.add_argument_group(
+        "ensemble",
+        "runs over the calibrated ensemble (docs/calibration.md); "
+        + ("on by default" if default_on else "off unless --ensemble"),
+    )
+    g.add_argument(
+        "--ensemble",
+        nargs="?",
+        type=count_arg,
+        const=0,
+        default=None,
+        metavar="N",
+        help="run over the first N members of the ensemble (default: all of them)",
+    )
+    if default_on:
+        g.add_argument(
+            "--no-ensemble",
+            action="store_true",
+            help="one run per scenario with --seed (the single-run behaviour)",
+        )
+    g.add_argument(
+        "--ensemble-file",
+        metavar="FILE",
+        help="an ensemble file (default: scenarios/ensemble/history-matched.json)",
+    )
+    if workers:
+        g.add_argument(
+            "--workers",
+            type=count_arg,
+            default=None,
+            metavar="N",
+            help="processes for ensemble runs (default: all cores; 1 = this process)",
+        )
+    p.set_defaults(ensemble_default=default_on)
+
+
+def ensemble_choice(args: argparse.Namespace) -> tuple[bool, int | None]:
+    """``(use the ensemble, member count or None for all)`` from the parsed ensemble options."""
+    from sim.errors import UserError
+
+    wanted = getattr(args, "ensemble", None)
+    off = getattr(args, "no_ensemble", False)
+    if off and wanted is not None:
+        raise UserError("--ensemble and --no-ensemble: choose one")
+    if off or not (wanted is not None or getattr(args, "ensemble_default", False)):
+        if getattr(args, "ensemble_file", None):
+            raise UserError(
+                "--ensemble-file: needs an ensemble run (drop --no-ensemble or add --ensemble)"
+            )
+        return False, None
+    return True, (wanted or None)
+
+
+def ensemble_workers(args: argparse.Namespace) -> int:
+    """``--workers`` or every core."""
+    return getattr(args, "workers", None) or os.cpu_count() or 1
 
 
 _YEARS = re.compile(r"^\s*(\d{4})\s*:\s*(\d{4})\s*$")
@@ -375,6 +448,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     overrides = parse_overrides(args.set, args.years)
     scen = _load(args.scenario, overrides, args.years is not None)
     out = Path(args.out) if args.out else Path("out") / scen.id
+    use, n = ensemble_choice(args)
+    if use:
+        return _run_ensemble(args, scen, overrides, out, n)
     check_out(out, "run", args.force)
     result = sim.run(scen, seed=args.seed)
     extra = {"command": _command_line(args), "overrides": overrides, KIND_KEY: "run"}
@@ -388,23 +464,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def compare_scenarios(
-    names: list[str],
-    seed: int,
-    out: Path,
-    overrides: dict[str, str],
-    charts: bool = True,
-    years_given: bool = False,
-    command: str = "",
-    force: bool = False,
-) -> dict[str, Result]:
-    """Run each scenario with one seed; write DIR/<id>/, compare.csv and side-by-side charts; print the table."""
-    import json
-
+def load_all(names: list[str], overrides: dict[str, str], years_given: bool) -> dict[str, Any]:
+    """Every scenario by id, validated before any run; one line per problem (twice-given too)."""
     import sim
     from sim.errors import UserError
-    from sim.outputs import KIND_KEY, check_out, staged_dir, write_result
-    from sim.summary import compare_frame, compare_table, console
 
     scenarios = {}
     problems: list[str] = []
@@ -421,6 +484,55 @@ def compare_scenarios(
         scenarios[scen.id] = scen
     if problems:
         raise UserError(problems)
+    return scenarios
+
+
+def write_compare_index(
+    folder: Path,
+    results: dict[str, Any],
+    seed: int,
+    overrides: dict[str, str],
+    command: str,
+    files: list[str],
+    **extra: Any,
+) -> None:
+    """``manifest.json`` of a comparison folder: scenarios, seed, runs' hashes, files (+ extra)."""
+    import json
+
+    from sim.outputs import KIND_KEY
+
+    index = {
+        KIND_KEY: "compare",
+        "scenarios": list(results),
+        "seed": seed,
+        **extra,
+        "overrides": overrides,
+        "command": command,
+        "files": sorted([*files, "manifest.json"]),
+        "runs": {
+            sid: {"hash": r.manifest["scenario"]["hash"], "dir": sid} for sid, r in results.items()
+        },
+    }
+    (folder / "manifest.json").write_text(json.dumps(index, indent=2) + "\n")
+
+
+def compare_scenarios(
+    names: list[str],
+    seed: int,
+    out: Path,
+    overrides: dict[str, str],
+    charts: bool = True,
+    years_given: bool = False,
+    command: str = "",
+    force: bool = False,
+) -> dict[str, Result]:
+    """Run each scenario with one seed; write DIR/<id>/, compare.csv and side-by-side charts; print the table."""
+
+    import sim
+    from sim.outputs import KIND_KEY, check_out, staged_dir, write_result
+    from sim.summary import compare_frame, compare_table, console
+
+    scenarios = load_all(names, overrides, years_given)
     check_out(out, "compare", force)
     results: dict[str, Result] = {sid: sim.run(scen, seed=seed) for sid, scen in scenarios.items()}
     extra = {"command": command, "overrides": overrides, KIND_KEY: "run"}
@@ -434,19 +546,7 @@ def compare_scenarios(
             from sim.charts import compare_charts
 
             files += [p.name for p in compare_charts(results, tmp)]
-        index = {
-            KIND_KEY: "compare",
-            "scenarios": list(results),
-            "seed": seed,
-            "overrides": overrides,
-            "command": command,
-            "files": sorted([*files, "manifest.json"]),
-            "runs": {
-                sid: {"hash": r.manifest["scenario"]["hash"], "dir": sid}
-                for sid, r in results.items()
-            },
-        }
-        (tmp / "manifest.json").write_text(json.dumps(index, indent=2) + "\n")
+        write_compare_index(tmp, results, seed, overrides, command, files)
     con = console()
     con.print(compare_table(results))
     con.print(
@@ -464,6 +564,18 @@ def cmd_compare(args: argparse.Namespace) -> int:
         raise UserError("compare: give at least two scenarios (the first is the reference)")
     overrides = parse_overrides(args.set, args.years)
     out = Path(args.out) if args.out else Path("out") / "compare"
+    use, n = ensemble_choice(args)
+    if use:
+        compare_ensemble_scenarios(
+            args.scenarios,
+            args,
+            out,
+            overrides,
+            n,
+            charts=not args.no_charts,
+            years_given=args.years is not None,
+        )
+        return 0
     compare_scenarios(
         args.scenarios,
         args.seed,
@@ -478,7 +590,13 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    """The headline comparison of the shipped demo scenarios."""
+    """The headline comparison of the shipped demo scenarios (over the ensemble by default)."""
+    use, n = ensemble_choice(args)
+    if use:
+        compare_ensemble_scenarios(
+            list(DEMO_SCENARIOS), args, Path(args.out), {}, n, charts=not args.no_charts
+        )
+        return 0
     compare_scenarios(
         list(DEMO_SCENARIOS),
         args.seed,
@@ -489,3 +607,120 @@ def cmd_demo(args: argparse.Namespace) -> int:
         force=args.force,
     )
     return 0
+
+
+# --- ensemble runs (sputnik run --ensemble, compare and demo by default) ---------------------------
+
+
+def _ensemble_progress(label: str) -> Any:
+    """A progress callback printing one line per quarter of the members (to stderr)."""
+    marks: set[int] = set()
+
+    def report(p: Any) -> None:
+        q = 4 * p.done // p.total
+        if q not in marks and q > 0:
+            marks.add(q)
+            print(f"{label}: {p.done}/{p.total} members ({p.elapsed:.1f} s)", file=sys.stderr)
+
+    return report
+
+
+def _finished_line(sid: str, p: Any) -> None:
+    if p.done == p.total:
+        print(f"{sid}: {p.total} members ({p.elapsed:.1f} s)", file=sys.stderr)
+
+
+def _run_ensemble(
+    args: argparse.Namespace, scen: Any, overrides: dict[str, str], out: Path, n: int | None
+) -> int:
+    """``sputnik run SCEN --ensemble [N]``: bands, member table, charts and manifest."""
+    from sim.ensembles import resolve_ensemble, run_ensemble
+    from sim.ensembles.report import run_table
+    from sim.outputs import ENSEMBLE_KIND, check_out, staged_dir, write_ensemble_result
+    from sim.summary import console
+
+    ens_file = resolve_ensemble(args.ensemble_file)
+    check_out(out, ENSEMBLE_KIND, args.force)
+    res = run_ensemble(
+        scen,
+        n=n,
+        workers=ensemble_workers(args),
+        overrides=overrides,
+        seed=args.seed,
+        ensemble=ens_file,
+        progress=_ensemble_progress(scen.id),
+    )
+    extra = {"command": _command_line(args), "overrides": overrides}
+    with staged_dir(out, ENSEMBLE_KIND, args.force) as tmp:
+        paths = write_ensemble_result(res, tmp, charts=not args.no_charts, extra=extra)
+    con = console()
+    con.print(run_table(res))
+    con.print(f"wrote {len(paths)} files to {out}/", highlight=False)
+    return 0
+
+
+def compare_ensemble_scenarios(
+    names: list[str],
+    args: argparse.Namespace,
+    out: Path,
+    overrides: dict[str, str],
+    n: int | None,
+    charts: bool = True,
+    years_given: bool = False,
+) -> dict[str, Any]:
+    """Run each scenario over the same members and seeds; write DIR/<id>/, compare.csv,
+    paired.csv and band charts; print medians [p5, p95] and paired differences."""
+
+    import pandas as pd
+
+    from sim.ensembles import compare_ensembles, resolve_ensemble, run_ensembles
+    from sim.ensembles.report import compare_table
+    from sim.outputs import check_out, staged_dir, write_ensemble_result
+    from sim.summary import console
+
+    scenarios = load_all(names, overrides, years_given)
+    ens_file = resolve_ensemble(args.ensemble_file)
+    check_out(out, "compare", args.force)
+    results = run_ensembles(
+        list(scenarios.values()),
+        n=n,
+        workers=ensemble_workers(args),
+        overrides=overrides,
+        seed=args.seed,
+        ensemble=ens_file,
+        progress=_finished_line,
+    )
+    effects = compare_ensembles(results)
+    command = _command_line(args)
+    with staged_dir(out, "compare", args.force) as tmp:
+        for sid, res in results.items():
+            write_ensemble_result(
+                res, tmp / sid, charts=charts, extra={"command": command, "overrides": overrides}
+            )
+        frames = [r.bands().assign(scenario=sid) for sid, r in results.items()]
+        cols = ["scenario", "metric", "year", "median", "p5", "p95", "n"]
+        pd.concat(frames, ignore_index=True)[cols].to_csv(
+            tmp / "compare.csv", index=False, lineterminator="\n", na_rep="NaN"
+        )
+        base = next(iter(results))
+        paired = [e.bands().assign(scenario=sid, reference=base) for sid, e in effects.items()]
+        files = ["compare.csv"]
+        if paired:
+            pd.concat(paired, ignore_index=True)[["scenario", "reference", *cols[1:]]].to_csv(
+                tmp / "paired.csv", index=False, lineterminator="\n", na_rep="NaN"
+            )
+            files.append("paired.csv")
+        if charts:
+            from sim.charts import compare_band_charts
+
+            files += [p.name for p in compare_band_charts(results, effects, tmp)]
+        first = next(iter(results.values())).manifest["ensemble"]
+        ensemble = {k: v for k, v in first.items() if k not in ("applied", "held")}
+        write_compare_index(tmp, results, args.seed, overrides, command, files, ensemble=ensemble)
+    con = console()
+    con.print(compare_table(results, effects))
+    con.print(
+        f"wrote {', '.join(f'{s}/' for s in results)} and {len(files)} comparison files to {out}/",
+        highlight=False,
+    )
+    return results

@@ -228,3 +228,40 @@ def read_result(out_dir: str | Path) -> Result:
     manifest = json.loads((out / MANIFEST).read_text())
     manifest.pop("files", None)
     return Result(manifest=manifest, **frames)
+
+
+# --- ensemble runs --------------------------------------------------------------------------------
+
+ENSEMBLE_KIND = "ensemble"
+
+
+def write_ensemble_result(
+    ens: Any, out_dir: str | Path, charts: bool = True, extra: Mapping[str, Any] | None = None
+) -> list[Path]:
+    """Write one scenario's ensemble run into ``out_dir``; return every path written.
+
+    ``bands.csv`` (metric, year, median, p5, p95, n), ``members.csv`` (member, seed and the
+    ensemble values this scenario took), ``metrics.parquet`` (every member's metrics by year),
+    band charts (unless ``charts=False``) and ``manifest.json`` (scenario, ensemble provenance,
+    seed, the values held by the scenario, files).
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    out = prepare_dir(out_dir)
+    try:
+        paths = [out / "bands.csv", out / "members.csv", out / "metrics.parquet"]
+        ens.bands().to_csv(paths[0], index=False, lineterminator="\n", na_rep="NaN")
+        members = ens.params.reset_index()
+        members.insert(1, "seed", ens.seeds)
+        members.to_csv(paths[1], index=False, lineterminator="\n")
+        pq.write_table(pa.Table.from_pandas(ens.wide(), preserve_index=False), paths[2])
+        if charts:
+            from sim.charts import ensemble_run_charts
+
+            paths += ensemble_run_charts(ens, out)
+        meta = {KIND_KEY: ENSEMBLE_KIND, **ens.manifest, **(extra or {})}
+        paths.append(write_manifest(meta, paths, out))
+    except OSError as exc:
+        raise UserError(f"{out}: cannot write output: {exc.strerror or exc}") from None
+    return paths

@@ -226,7 +226,7 @@ def test_cli_commands(tmp_path, capsys):
 
     assert main(["params", "--scenario", "history-2020"]) == 0
     assert "history-2020" in capsys.readouterr().out
-    assert main(["backtest", "--out", str(tmp_path)]) == 0
+    assert main(["backtest", "--no-ensemble", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "largest run FLOP" in out and "RMS error" in out
     assert (tmp_path / "backtest.png").exists()

@@ -420,6 +420,7 @@ def test_compare_writes_per_scenario_dirs_and_charts(
                 "5",
                 "--years",
                 "2025:2035",
+                "--no-ensemble",
                 "--out",
                 str(out),
             ]
@@ -464,6 +465,7 @@ def test_compare_same_seed_matches_run(tmp_path: Path) -> None:
                 "--no-charts",
                 "--seed",
                 "4",
+                "--no-ensemble",
                 "--out",
                 str(tmp_path / "c"),
             ]
@@ -483,15 +485,15 @@ def test_demo_runs_the_headline_comparison(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "demo"
-    assert cli.main(["demo", "--no-charts", "--out", str(out)]) == 0
+    assert cli.main(["demo", "--no-charts", "--out", str(out)]) == 0  # over the shipped ensemble
     err = capsys.readouterr().err
     shipped = {s.id for s in sim.list_scenarios()}
     for sid in cli.DEMO_SCENARIOS:
         if sid in shipped:
-            assert (out / sid / "nations.csv").exists()
+            assert (out / sid / "bands.csv").exists()
         else:
             assert f"'{sid}'" in err and "skipped" in err
-    assert (out / "compare.csv").exists()
+    assert (out / "compare.csv").exists() and (out / "paired.csv").exists()
 
 
 def test_years_moves_earlier_events_to_the_start(tmp_path: Path) -> None:

@@ -261,13 +261,18 @@ def write_outputs(bt: Backtest, out: Path) -> list[Path]:
     """Write ``backtest.csv`` (the table) and ``backtest.png`` (data points over model lines)."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    csv = out / "backtest.csv"
-    with csv.open("w") as fh:
-        fh.write(f"# {ATTRIBUTION}\n")
-        bt.table.to_csv(fh, index=False)
+    csv = write_attributed(bt.table, out / "backtest.csv")
     png = out / "backtest.png"
     plot(bt, png)
     return [csv, png]
+
+
+def write_attributed(table: pd.DataFrame, path: Path, **to_csv: Any) -> Path:
+    """A CSV whose first line credits the data (``# Data: Epoch AI (CC BY 4.0) ...``)."""
+    with Path(path).open("w") as fh:
+        fh.write(f"# {ATTRIBUTION}\n")
+        table.to_csv(fh, index=False, **to_csv)
+    return Path(path)
 
 
 NATION_COLOURS = {

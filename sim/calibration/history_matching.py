@@ -494,15 +494,15 @@ def _score(
     imp = implausibility(T, mean, np.nan_to_num(var), config["discrepancy"])
     out = design.copy()
     out.insert(0, "wave", w)
-    for j, t in enumerate(T):
-        out[f"m:{t.id}"] = mean[:, j]
-    for j, t in enumerate(T):
-        out[f"v:{t.id}"] = var[:, j]
-    for j, t in enumerate(T):
-        out[f"I:{t.id}"] = imp[:, j]
-    out["max_implausibility"] = max_implausibility(imp, config["rank"])
-    out["non_implausible"] = out["max_implausibility"] <= config["cutoff"]
-    return out
+    # all new columns in one concat: a column at a time fragments the frame (PerformanceWarning
+    # with ~30 targets or more)
+    cols: dict[str, Any] = {}
+    for prefix, arr in (("m", mean), ("v", var), ("I", imp)):
+        cols.update({f"{prefix}:{t.id}": arr[:, j] for j, t in enumerate(T)})
+    worst = max_implausibility(imp, config["rank"])
+    cols["max_implausibility"] = worst
+    cols["non_implausible"] = worst <= config["cutoff"]
+    return pd.concat([out, pd.DataFrame(cols, index=out.index)], axis=1)
 
 
 def _wave_record(

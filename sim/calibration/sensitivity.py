@@ -71,11 +71,13 @@ def one_at_a_time(
     seed: int = 0,
     names: list[str] | None = None,
     include_sourced: bool = False,
+    ranges: dict[str, tuple[float, float]] | None = None,
 ) -> Sensitivity:
     """Run the scenario at each parameter's low and high value and measure ``nation`` in ``years``.
 
     The horizon is cut after the last year asked for (or the last event), since later years cannot
-    change earlier ones; this keeps short checks fast.
+    change earlier ones; this keeps short checks fast. ``ranges`` (concrete path -> (low, high),
+    e.g. an ensemble's) replaces the schema's parameters and sensitivity ranges.
     """
     from sim.config.loader import load_scenario
     from sim.results import run
@@ -96,9 +98,14 @@ def one_at_a_time(
         raise UserError(problems)
     last_event = max((e.year for e in scen.events), default=h.start_year)
     horizon = {"horizon.end_year": max(years[-1], last_event)}
-    rows_in = parameters(include_sourced)
-    if names:
-        rows_in = [r for r in rows_in if r.name in names]
+    if ranges is not None:
+        items = [(path, [path], lo, hi) for path, (lo, hi) in ranges.items()]
+    else:
+        items = [
+            (r.name, _targets(scen, r.name), *r.sensitivity)
+            for r in parameters(include_sourced)
+            if not names or r.name in names
+        ]
 
     wanted = [(m, y) for m in METRICS for y in years]
     checked = [metrics.for_scenario(f"{m}:{nation}:{y}", scen) for m, y in wanted]
@@ -109,22 +116,32 @@ def one_at_a_time(
 
     base = measure({})
     rows = []
-    for r in rows_in:
-        paths = _targets(scen, r.name)
+    for name, paths, lo, hi in items:
         if not paths:
             continue  # e.g. a domestic-industry parameter in a scenario without one
-        lo, hi = r.sensitivity
         at_lo = measure(dict.fromkeys(paths, lo))
         at_hi = measure(dict.fromkeys(paths, hi))
         for (metric, year), b in base.items():
             rows.append(
-                (r.name, lo, hi, metric, year, b, at_lo[(metric, year)], at_hi[(metric, year)])
+                (name, lo, hi, metric, year, b, at_lo[(metric, year)], at_hi[(metric, year)])
             )
     table = pd.DataFrame(
         rows, columns=["parameter", "low", "high", "metric", "year", "base", "at_low", "at_high"]
     )
     table["swing"] = (table["at_high"] - table["at_low"]).abs()
     return Sensitivity(scen.id, nation, years, table)
+
+
+def ranking(s: Sensitivity) -> pd.DataFrame:
+    """Parameters ranked by their swing, each swing scaled by the largest of its metric and year
+    (so months and shares weigh alike): ``parameter, score`` (mean scaled swing, 0-1), best first."""
+    t = s.table.copy()
+    top = t.groupby(["metric", "year"])["swing"].transform("max")
+    t["scaled"] = (t["swing"] / top.where(top > 0)).fillna(0.0)
+    out = t.groupby("parameter", sort=False)["scaled"].mean().rename("score").reset_index()
+    out = out.sort_values("score", ascending=False, kind="stable").reset_index(drop=True)
+    out.insert(0, "rank", range(1, len(out) + 1))
+    return out
 
 
 def format_table(s: Sensitivity, top: int = 10) -> str:
