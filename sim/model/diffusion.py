@@ -41,6 +41,19 @@ def lagged_level(now: float, prev: float, lag_years: float) -> float:
     return (1.0 - lag) * now + lag * prev
 
 
+def teacher_levels(
+    teachers: Sequence[Teacher], open_lag: float, api_lag: float, scale: float = 1.0
+) -> list[float]:
+    """Each teacher's level as students see it: a release lag ago, through its channel (open
+    weights after ``open_lag``, an API after ``api_lag``; lags divided by ``scale``)."""
+    if scale > 0:
+        open_lag, api_lag = open_lag / scale, api_lag / scale
+    return [
+        lagged_level(t.level_now, t.level_prev, open_lag if t.open_weights else api_lag)
+        for t in teachers
+    ]
+
+
 def channel_gain(gap: float, share: float, max_bonus: float) -> float:
     """OOM gained from a teacher ``gap`` OOM ahead: ``min(share x gap, max_bonus)``, never the gap."""
     if gap <= 0.0 or share <= 0.0 or max_bonus <= 0.0:
@@ -61,6 +74,7 @@ def distillation_bonus(
     open_lag: float,
     api_lag: float,
     scale: float = 1.0,
+    levels: Sequence[float] | None = None,
 ) -> tuple[float, str]:
     """Capability gain (OOM) a lab at ``own`` gets from the models it can reach, and the main teacher.
 
@@ -69,22 +83,21 @@ def distillation_bonus(
     the gap that is left: the lab learns from both, the bigger gain first. The total never exceeds
     ``max_bonus`` nor the best teacher's level. ``scale`` multiplies both shares and the cap and
     divides the lags (the world ``diffusion`` lever: 0 closes every channel, 2 doubles them).
+    ``levels`` are the teachers' :func:`teacher_levels`, if already computed for the year.
     """
     s_open, s_api, cap = open_share * scale, api_share * scale, max_bonus * scale
-    if scale > 0:  # a leakier world is also a faster one
-        open_lag, api_lag = open_lag / scale, api_lag / scale
+    if levels is None:
+        levels = teacher_levels(teachers, open_lag, api_lag, scale)
     best_open, who_open = -math.inf, ""
     best_api, a_api, who_api = -math.inf, 0.0, ""
-    for t in teachers:
+    for t, level in zip(teachers, levels, strict=True):
         if t.lab == lab:
             continue
         if t.open_weights:
-            level = lagged_level(t.level_now, t.level_prev, open_lag)
             if level > best_open:
                 best_open, who_open = level, t.lab
         else:
             a = access.get((t.nation, nation), 1.0)
-            level = lagged_level(t.level_now, t.level_prev, api_lag)
             if a > 0.0 and (not who_api or a * (level - own) > a_api * (best_api - own)):
                 best_api, a_api, who_api = level, a, t.lab
     channels = []
