@@ -104,14 +104,21 @@ def run(
     model = ComputeRaceModel(scen, seed=seed)
     while model.running:
         model.step()
+    return result_of(model, started)
+
+
+def result_of(model: ComputeRaceModel, started: str | None = None) -> Result:
+    """The :class:`Result` of a model that has run (for callers that step a model themselves,
+    e.g. to change levers between years)."""
     t = tables(model)
-    check_finite(t, scen.id, seed)  # a NaN or infinity in any table is a bug, never a result
+    # a NaN or infinity in any table is a bug, never a result
+    check_finite(t, model.scenario.id, model.seed)
     return Result(
         t["years"],
         t["nations"],
         t["labs"],
         t["flows"],
-        manifest(scen, seed, started, _now(), model),
+        manifest(model.scenario, model.seed, started or _now(), _now(), model),
         t["events"],
         t["vendors"],
     )

@@ -36,7 +36,8 @@ def focus_pair(result: Result) -> tuple[str, str]:
     leader = params.get("controls", {}).get("controller") or (present[0] if present else "")
     if leader not in present and present:
         leader = present[0]
-    rival = ((nations.get(leader) or {}).get("reaction") or {}).get("rival")
+    rules = (nations.get(leader) or {}).get("reactions") or []
+    rival = next((r.get("rival") for r in rules if r.get("rival")), None)
     if rival not in present:
         embargoed = [k for k in present if (nations.get(k) or {}).get("tier") == "embargoed"]
         others = [k for k in present if k != leader]

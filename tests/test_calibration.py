@@ -163,7 +163,7 @@ def test_country_mapping():
 
 
 def test_calibrate_is_deterministic_and_improves(tmp_path):
-    names = ["world.frontier_share", "world.run_duration_growth"]
+    names = ["world.max_bonus_oom", "world.run_duration_growth"]
     a = calibrate.fit("history-2020", names=names, points=2)
     b = calibrate.fit("history-2020", names=names, points=2)
     assert a == b
@@ -193,14 +193,14 @@ def test_sensitivity_short_horizon_and_tornado(tmp_path):
         nation="china",
         years=[2026, 2027],
         names=[
-            "world.frontier_share",
+            "world.max_bonus_oom",
             "world.smuggling_max_share",
             "vendors.<vendor>.capacity_growth_decay",
         ],
     )
     t = res.table
     assert set(t["parameter"]) == {
-        "world.frontier_share",
+        "world.max_bonus_oom",
         "world.smuggling_max_share",
         "vendors.<vendor>.capacity_growth_decay",
     }
@@ -241,12 +241,12 @@ def test_cli_commands(tmp_path, capsys):
                 "--points",
                 "2",
                 "--params",
-                "world.frontier_share",
+                "world.max_bonus_oom",
             ]
         )
         == 0
     )
-    assert "world.frontier_share" in calibrate.read_overrides(out_toml)
+    assert "world.max_bonus_oom" in calibrate.read_overrides(out_toml)
     assert main(["calibrate", "--params", "world.depreciation"]) == 2
     assert main(["sensitivity", "baseline", "--out", str(tmp_path / "s"), "--years", "2026"]) == 0
     assert (tmp_path / "s" / "tornado.png").exists()

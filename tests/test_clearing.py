@@ -13,13 +13,15 @@ from hypothesis import strategies as st
 
 from sim.model import clearing
 from sim.model.clearing import (
+    DOM,
     DOMESTIC,
-    DOMESTIC_CLASS,
+    FULL,
     LEGAL,
     LICENSED,
+    LINK,
+    MEM,
     RENTED,
     SMUGGLED,
-    VARIANT,
     Buyers,
     Caps,
     OfferBookBuilder,
@@ -84,7 +86,7 @@ def test_each_lab_splits_its_own_money():
 
 
 DENIED_BOOK = [
-    (0, 0, DOMESTIC, 2.0, 1, 1, DOMESTIC_CLASS),
+    (0, 0, DOMESTIC, 2.0, 1, 1, DOM),
     (0, 1, LEGAL, 1.0, 1, 1, 0, True),  # the denied flagship
     (0, 1, SMUGGLED, 1.5, 1, 1),
     (0, 1, RENTED, 1.2, 1, 1),
@@ -118,7 +120,7 @@ def test_leaks_never_take_more_than_the_denied_money():
 
 
 def test_domestic_mandate_sets_a_floor():
-    b = book_of(1, 2, [(0, 0, DOMESTIC, 5.0, 1, 1, DOMESTIC_CLASS), (0, 1, LEGAL, 1.0, 1, 1)])
+    b = book_of(1, 2, [(0, 0, DOMESTIC, 5.0, 1, 1, DOM), (0, 1, LEGAL, 1.0, 1, 1)])
     free = split(b).tolist()
     mandated = split(b, dmin=0.3).tolist()
     assert free[0] < 0.3
@@ -159,7 +161,11 @@ def test_sold_out_vendor_rations_pro_rata_and_leftover_money_goes_elsewhere():
     w1 = (1 / 1.5) ** K
     first0 = 100.0 / (1 + w1)  # lab 0's first-round order from vendor 0
     ordered = first0 + 40.0
-    assert orders.demand.tolist() == pytest.approx([ordered, 100.0 * w1 / (1 + w1) / 1.5])
+    # vendor 1 sees lab 0's first-round order and, in round 2, the money vendor 0 turned away
+    # (orders of every round count: they signal how scarce chips are)
+    turned_away = first0 * (1 - 60.0 / ordered)
+    second = (100.0 * w1 / (1 + w1) + turned_away) / 1.5
+    assert orders.demand.tolist() == pytest.approx([ordered, second])
     got = clearing.deliver(
         b, orders, np.zeros(2, np.intp), np.zeros(2, np.intp), 1, 0.0, 0.0, np.zeros(1)
     )
@@ -173,13 +179,65 @@ def test_sold_out_vendor_rations_pro_rata_and_leftover_money_goes_elsewhere():
 
 def test_rented_compute_uses_no_vendor_capacity():
     b = book_of(1, 1, [(0, 0, LEGAL, 1.0, 1, 1, 0, True), (0, 0, RENTED, 2.0, 1, 1)])
-    orders = clearing.clear(b, buyers([10.0], rent=0.5), np.array([5.0]), Caps(), K)
+    caps = Caps(rental_pool=100.0)
+    orders = clearing.clear(b, buyers([10.0], rent=0.5), np.array([5.0]), caps, K)
     got = clearing.deliver(
         b, orders, np.zeros(1, np.intp), np.zeros(1, np.intp), 1, 0.0, 0.0, np.zeros(1)
     )
     assert got.spend[0] == pytest.approx(5.0)  # half the money rents, the rest finds no seller
     assert got.bought[0, RENTED] == pytest.approx(2.5)
     assert got.sold_chips[0] == 0.0 and got.revenue[0] == 0.0  # the vendor sees none of it
+    assert got.host_income == pytest.approx(5.0)  # the foreign cloud is paid instead
+    assert orders.rented == pytest.approx(2.5)
+
+
+def test_the_hosts_pool_rations_rented_compute():
+    """Rented compute comes from what foreign clouds offer: a pool of 1 H100e-year serves half
+    of two labs' wish for 2, pro rata; with no pool nothing is rented."""
+    rows = [
+        (li, 0, ch, p, 1, 1, 0, d)
+        for li in (0, 1)
+        for ch, p, d in ((LEGAL, 1.0, True), (RENTED, 2.0, False))
+    ]
+    b = book_of(2, 1, rows)
+    who = buyers([2.0, 2.0], rent=1.0)
+    orders = clearing.clear(b, who, np.array([5.0]), Caps(rental_pool=1.0), K)
+    assert orders.rented == pytest.approx(1.0)
+    got = clearing.deliver(
+        b, orders, np.zeros(2, np.intp), np.zeros(1, np.intp), 1, 0.0, 0.0, np.zeros(1)
+    )
+    assert got.bought[:, RENTED].tolist() == pytest.approx([0.5, 0.5])
+    none = clearing.clear(b, who, np.array([5.0]), Caps(rental_pool=0.0), K)
+    assert none.rented == 0.0 and float(none.money.sum()) == 0.0
+
+
+def test_free_power_rations_owned_chips_of_a_nation():
+    """A nation with 10 kW free can plug in 10 H100e at 1 kW each: two labs ordering 20 each get
+    a quarter; money turned away stays unspent (there is no other way to power chips)."""
+    rows = [(li, 0, LEGAL, 1.0, 1, 1, FULL, False, 1.0, 1.0, 1.0) for li in (0, 1)]
+    b = book_of(2, 1, rows)
+    caps = Caps(power_kw=np.array([10.0]))
+    orders = clearing.clear(b, buyers([20.0, 20.0]), np.array([1e9]), caps, K)
+    got = clearing.deliver(
+        b, orders, np.zeros(2, np.intp), np.zeros(1, np.intp), 1, 0.0, 0.0, np.zeros(1)
+    )
+    assert got.bought[:, LEGAL].tolist() == pytest.approx([5.0, 5.0])
+    assert got.new_kw.tolist() == pytest.approx([10.0])
+    assert orders.power_demand.tolist() == pytest.approx([40.0])  # what they wanted
+
+
+def test_owned_chips_pay_the_vendor_the_chip_price_and_the_rest_builds_data_centres():
+    # price 3 per H100e of which 1 is the chip and 2 the data centre; 2 serving units per H100e
+    b = book_of(1, 1, [(0, 0, LEGAL, 3.0, 1, 1, MEM, False, 1.0, 2.0, 0.5)])
+    orders = clearing.clear(b, buyers([30.0]), np.array([1e9]), Caps(), K)
+    got = clearing.deliver(
+        b, orders, np.zeros(1, np.intp), np.zeros(1, np.intp), 1, 0.0, 0.0, np.zeros(1)
+    )
+    assert got.revenue[0] == pytest.approx(10.0)
+    assert got.facility[0] == pytest.approx(20.0)
+    assert got.bought_class[0, MEM] == pytest.approx(10.0)
+    assert got.bought_serve[0, MEM] == pytest.approx(20.0)
+    assert got.new_kw[0] == pytest.approx(5.0)
 
 
 def test_a_sold_out_vendors_denied_flagship_leaks_nothing():
@@ -220,10 +278,10 @@ def test_tier2_cap_limits_controlled_h100e_per_restricted_nation():
 
 def test_delivery_pays_vendors_and_records_flows():
     rows = [
-        (0, 0, LEGAL, 2.0, 1, 0.8, VARIANT),
+        (0, 0, LEGAL, 2.0, 1, 0.8, LINK),
         (0, 1, LEGAL, 1.0, 1, 1, 0, True),
-        (0, 1, SMUGGLED, 1.5, 1, 1),
-        (0, 2, DOMESTIC, 1.0, 0.5, 0.6, DOMESTIC_CLASS),
+        (0, 1, SMUGGLED, 1.5, 1, 1, FULL, False, 1.0),
+        (0, 2, DOMESTIC, 1.0, 0.5, 0.6, DOM),
     ]
     b = book_of(1, 3, rows)
     orders = clearing.clear(b, buyers([100.0], smuggle=0.5), np.full(3, 1e9), Caps(), K)
@@ -236,7 +294,7 @@ def test_delivery_pays_vendors_and_records_flows():
     assert got.revenue[1] == pytest.approx(spent[SMUGGLED] / 1.5)
     assert got.revenue[0] == pytest.approx(spent[LEGAL])
     # purchases by penalty class; domestic purchases add to the buyer nation's learning stock
-    assert got.bought_class[0, VARIANT] == pytest.approx(spent[LEGAL] / 2.0)
+    assert got.bought_class[0, LINK] == pytest.approx(spent[LEGAL] / 2.0)
     assert got.domestic_h100e[0] == pytest.approx(7.0 + spent[DOMESTIC] / 1.0)
     assert got.home_chips.tolist() == pytest.approx([0.0, 0.0, spent[DOMESTIC] / 1.0 / 0.5])
 
@@ -255,12 +313,27 @@ def books(draw):
         for v in range(n_vendors):
             kind = draw(st.sampled_from(["legal", "denied", "domestic", "licensed", "none"]))
             if kind == "legal":
-                rows.append((lab, v, LEGAL, draw(price), draw(st.floats(0.5, 2)), 1.0))
+                kw = draw(st.floats(0.0, 2.0))
+                rows.append(
+                    (
+                        lab,
+                        v,
+                        LEGAL,
+                        draw(price),
+                        draw(st.floats(0.5, 2)),
+                        1.0,
+                        FULL,
+                        False,
+                        None,
+                        1.0,
+                        kw,
+                    )
+                )
             elif kind == "licensed":
                 rows.append((lab, v, LICENSED, draw(price), 1.0, 1.0))
             elif kind == "domestic":
                 q = draw(st.floats(0.1, 1.0))
-                rows.append((lab, v, DOMESTIC, draw(price), 1.0, q, DOMESTIC_CLASS))
+                rows.append((lab, v, DOMESTIC, draw(price), 1.0, q, DOM))
             elif kind == "denied":
                 rows.append((lab, v, LEGAL, draw(price), 1.0, 1.0, 0, True))
                 if draw(st.booleans()):
@@ -271,14 +344,20 @@ def books(draw):
     capacity = draw(st.lists(st.floats(0.0, 1e3), min_size=n_vendors, max_size=n_vendors))
     leaks = (draw(st.floats(0.0, 0.95)), draw(st.floats(0.0, 1.0)), draw(st.floats(0.0, 1.0)))
     lic = draw(st.one_of(st.none(), st.floats(0.0, 1e3)))
-    return book_of(n_labs, n_vendors, rows), budget, capacity, leaks, lic
+    pool = draw(st.floats(0.0, 1e3))
+    power = draw(st.one_of(st.none(), st.floats(0.0, 1e3)))
+    return book_of(n_labs, n_vendors, rows), budget, capacity, leaks, (lic, pool, power)
 
 
 @settings(max_examples=150, deadline=None, derandomize=True)
 @given(books())
 def test_spend_never_exceeds_budget_and_sales_never_exceed_capacity(case):
-    b, budget, capacity, (smuggle, rent, dmin), lic = case
-    caps = Caps(licence_chips=None if lic is None else np.full(b.n_vendors, lic))
+    b, budget, capacity, (smuggle, rent, dmin), (lic, pool, power) = case
+    caps = Caps(
+        licence_chips=None if lic is None else np.full(b.n_vendors, lic),
+        power_kw=None if power is None else np.array([power]),
+        rental_pool=pool,
+    )
     who = buyers(budget, smuggle, rent, dmin)
     shares = split(b, smuggle, rent, dmin)
     per_lab = np.bincount(b.layout.lab, shares, b.n_labs) if len(b) else np.zeros(b.n_labs)
@@ -291,3 +370,6 @@ def test_spend_never_exceeds_budget_and_sales_never_exceed_capacity(case):
     assert (got.sold_chips <= np.array(capacity) * (1 + 1e-9) + 1e-9).all()
     assert all(math.isfinite(x) and x >= 0 for x in got.bought.ravel())
     assert sum(f[6] for f in got.flows) == pytest.approx(float(got.spend.sum()))
+    assert orders.rented <= pool * (1 + 1e-9) + 1e-9  # never more than the hosts offered
+    if power is not None:
+        assert float(got.new_kw.sum()) <= power * (1 + 1e-9) + 1e-9  # nor more power than free

@@ -16,6 +16,17 @@ from sim.game.roles import read_role_file
 from sim.game.store import export_policy
 
 MANDATE = "nations.china.domestic_mandate_share"
+# A US reaction that fires in the second year whatever happens (the lag is always under 1000
+# months), and no Chinese rules (China's Sputnik reaction also moves its mandate).
+US_RULE = [
+    {
+        "title": "Washington reacts",
+        "trigger": "rival_lag_below",
+        "rival": "china",
+        "threshold": 1000.0,
+        "add": {"controls.enforcement": 0.2, "nations.usa.subsidy_usd": 5e10},
+    }
+]
 
 
 def setup(humans=("china",), rounds=4, deck=None, **scenario_edits) -> GameSetup:
@@ -60,7 +71,7 @@ def test_scheduled_event_on_a_held_lever_is_a_proposal_the_team_sees():
 
 
 def test_without_a_human_the_same_event_applies():
-    game = Game(setup(humans=(), deck=[]))
+    game = Game(setup(humans=(), deck=[], nations__china__reactions=[]))
     game.resolve()
     game.resolve()
     assert game.model.get_param(MANDATE) == 0.3
@@ -93,7 +104,7 @@ def test_team_accepts_or_refuses_and_the_log_says_who(accept, final):
 def test_reaction_rule_does_not_overwrite_the_us_teams_enforcement():
     """The US reaction (+0.2 enforcement) fires in 2026 when its trigger is wide open; the US
     team chose 0.95, so the model proposes 1.0 instead of setting it."""
-    s = setup(humans=("usa",), deck=[], nations__usa__reaction__trigger_lag_months=1000.0)
+    s = setup(humans=("usa",), deck=[], nations__usa__reactions=US_RULE)
     game = Game(s)
     game.submit("usa", {"enforcement": 0.95})
     game.resolve()  # 2025: reactions never fire in the first year
@@ -112,7 +123,7 @@ def test_reaction_rule_does_not_overwrite_the_us_teams_enforcement():
     assert game.model.get_param("controls.enforcement") == pytest.approx(1.0)
     assert game.model.get_param("nations.usa.subsidy_usd") == 0.0  # not accepted: kept
     # a bot-played US takes the reaction in full
-    bot = Game(setup(humans=(), deck=[], nations__usa__reaction__trigger_lag_months=1000.0))
+    bot = Game(setup(humans=(), deck=[], nations__usa__reactions=US_RULE))
     start = bot.model.get_param("controls.enforcement")
     bot.resolve()
     bot.resolve()
@@ -138,7 +149,7 @@ def test_auto_card_does_not_undo_chinas_mineral_ban_choice():
 
 
 def test_replay_reproduces_refused_changes_and_decisions():
-    s = setup(humans=("china", "usa"), nations__usa__reaction__trigger_lag_months=1000.0)
+    s = setup(humans=("china", "usa"), nations__usa__reactions=US_RULE)
     game = Game(s)
     for r in range(4):
         game.submit("china", {"domestic_mandate_share": 0.6, "mineral_ban": r % 2 == 1})

@@ -354,7 +354,7 @@ def test_backtest_simulator_produces_shipped_target_ids():
     from sim.calibration.targets import load_targets
 
     targets = load_targets()
-    out = BacktestSimulator()({"world.frontier_share": 0.05}, 0)
+    out = BacktestSimulator()({"world.run_duration_growth": 1.1}, 0)
     mapped = [t.id for t in targets if f"{t.quantity}:{t.region}" in BacktestSimulator.target_ids()]
     assert set(out) == set(mapped) and len(mapped) == 19
     assert all(math.isfinite(v) and v > 0 for v in out.values())

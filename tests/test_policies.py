@@ -3,8 +3,6 @@ as dated events; levers a human team holds are never changed behind its back (pr
 
 from __future__ import annotations
 
-import pytest
-
 import sim
 from sim.config.schema import Event
 from sim.model.policies import (
@@ -53,8 +51,22 @@ def test_a_scheduled_event_sets_its_levers_in_its_year():
     assert "H200 licensed to China for 25% of revenue" in [e.title for e in events_of(m, "event")]
 
 
+NO_CHINA_RULES = {"nations.china.reactions": []}  # its Sputnik reaction also moves its mandate
+US_LAG_RULE = {
+    "nations.usa.reactions": [
+        {
+            "title": "Washington reacts",
+            "trigger": "rival_lag_below",
+            "rival": "china",
+            "threshold": 100.0,
+            "add": {"controls.enforcement": 0.2, "nations.usa.subsidy_usd": 5e10},
+        }
+    ]
+}
+
+
 def test_a_held_lever_becomes_a_proposal():
-    m = model()
+    m = model(**NO_CHINA_RULES)
     m.held_paths.add("controls.licence.enabled")
     m.step()
     m.step()  # 2026: the scenario would switch licences on
@@ -84,7 +96,7 @@ def test_an_unchanged_held_lever_needs_no_proposal():
 
 
 def test_player_events_apply_held_levers_after_the_scenarios_events():
-    m = model()
+    m = model(**NO_CHINA_RULES)
     m.held_paths.add("nations.china.domestic_mandate_share")
     m.player_events.append(
         Event(year=2026, title="China moves", set={"nations.china.domestic_mandate_share": 0.5})
@@ -107,20 +119,22 @@ def test_a_card_in_model_events_cannot_change_a_held_lever():
 
 
 def test_a_reaction_fires_once_and_proposes_changes_to_held_levers():
-    m = model(**{"nations.usa.reaction.trigger_lag_months": 100.0})
+    m = model(**US_LAG_RULE, **NO_CHINA_RULES)
     m.held_paths.add("controls.enforcement")
     before = m.get_param("nations.usa.subsidy_usd")
     for _ in range(4):
         m.step()
     reactions = events_of(m, "reaction")
     assert len(reactions) == 1 and reactions[0].year == 2026  # from the second year, once
+    assert "Washington reacts" in reactions[0].title and "subsidy_usd" in reactions[0].title
     # the subsidy is not held: it rises; enforcement is held: it becomes a proposal
     assert m.get_param("nations.usa.subsidy_usd") == before + 5e10
     assert m.get_param("controls.enforcement") == 0.5
     assert [(p.path, p.source) for p in m.proposals] == [("controls.enforcement", "reaction")]
     (rule,) = [p for p in m.policies if isinstance(p, ReactionRule) and p.nation == "usa"]
     (fired,) = rule.to_events()
-    assert fired.year == 2026 and fired.set["controls.enforcement"] == pytest.approx(0.7)
+    # it serialises what it changed: the held lever stayed, so replaying does not set it
+    assert fired.year == 2026 and fired.set == {"nations.usa.subsidy_usd": before + 5e10}
 
 
 def test_the_taiwan_shock_hits_once_and_serialises_as_an_event():
@@ -136,10 +150,10 @@ def test_the_taiwan_shock_hits_once_and_serialises_as_an_event():
 def test_replaying_the_policy_events_reproduces_the_run():
     """The serialised forms are complete: a scenario made of the run's policy events (the
     reaction and shock included) gives the same result with the reaction rule switched off."""
-    first = model("taiwan-shock", **{"nations.usa.reaction.trigger_lag_months": 100.0})
+    first = model("taiwan-shock", **US_LAG_RULE, **NO_CHINA_RULES)
     while first.running:
         first.step()
-    scen = sim.load_scenario("taiwan-shock", {"nations.usa.reaction.trigger_lag_months": 100.0})
+    scen = sim.load_scenario("taiwan-shock", {**US_LAG_RULE, **NO_CHINA_RULES})
     replay_events = tuple(
         e
         for p in first.policies
@@ -151,7 +165,7 @@ def test_replaying_the_policy_events_reproduces_the_run():
             "events": replay_events,
             "nations": {
                 **scen.nations,
-                "usa": scen.nations["usa"].model_copy(update={"reaction": None}),
+                "usa": scen.nations["usa"].model_copy(update={"reactions": ()}),
             },
         }
     )
@@ -163,8 +177,14 @@ def test_replaying_the_policy_events_reproduces_the_run():
 
 def test_stockpile_window_raises_budgets_between_announcement_and_compliance():
     def quiet(announce, comply):
+        # no subsidy: its split follows capability, which the rules in force change
         scen = sim.load_scenario(
-            "baseline", {"controls.announce_year": announce, "controls.comply_year": comply}
+            "baseline",
+            {
+                "controls.announce_year": announce,
+                "controls.comply_year": comply,
+                "nations.china.subsidy_usd": 0.0,
+            },
         )
         m = sim.ComputeRaceModel(scen.model_copy(update={"events": ()}), seed=0)
         m.step()

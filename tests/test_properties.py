@@ -56,9 +56,9 @@ def scenarios(draw) -> sim.Scenario:
         ov["controls.tier2_cap_h100e"] = draw(st.floats(0.0, 1e6))
     ov["nations.china.domestic_mandate_share"] = draw(st.floats(0.0, 1.0))
     ov["nations.china.ban_compliant_imports"] = draw(st.booleans())
-    ov["nations.usa.max_ai_capex_gdp_share"] = draw(st.floats(0.001, 0.05))
+    ov["nations.usa.ai_capex_saturation_gdp_share"] = draw(st.floats(0.001, 0.1))
     if draw(st.booleans()):
-        ov["nations.usa.power_limit_gw"] = draw(st.floats(0.5, 100.0))
+        ov["nations.usa.power_gw"] = draw(st.floats(0.5, 100.0))
     if draw(st.booleans()):
         ov["nations.usa.programme"] = {
             "lab": draw(st.sampled_from(sorted(BASE.labs))),

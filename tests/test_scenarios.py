@@ -11,6 +11,7 @@ from conftest import SCENARIO_DIR, run_cached
 from test_properties import check_invariants
 
 import sim
+from sim.config import FORMAT_VERSION
 from sim.model import records
 from sim.results import tables as result_tables
 
@@ -39,7 +40,7 @@ def test_all_section7_scenarios_ship():
 @pytest.mark.parametrize("name", SCENARIOS)
 def test_scenario_file_is_documented(name):
     raw = tomllib.loads((SCENARIO_DIR / f"{name}.toml").read_text())
-    assert raw.get("format_version") == 1, "shipped files state the format version"
+    assert raw.get("format_version") == FORMAT_VERSION, "shipped files state the format version"
     assert raw.get("title")
     desc = " ".join(raw.get("description", "").split())
     assert desc.count(". ") >= 1 and desc[-1] in ".?!", "a workshop needs sentences to read aloud"

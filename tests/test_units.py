@@ -19,18 +19,10 @@ from sim.model.algorithms import (
     training_flop,
 )
 from sim.model.capability import FrontierHistory
-from sim.model.clearing import DOMESTIC, LEGAL, LICENSED, RENTED, SMUGGLED, VARIANT
+from sim.model.clearing import DOMESTIC, LEGAL, LICENSED, MEM, RENTED, SMUGGLED
 from sim.model.controls import Terms
 from sim.model.finance import programme_payment
-from sim.model.market import depreciate, safe_log10, scarcity_multiplier, smuggling_share
-
-
-def test_scarcity_multiplier_rises_with_excess_demand_and_is_capped():
-    assert scarcity_multiplier(50, 100, 0.5) == 1.0
-    assert scarcity_multiplier(400, 100, 0.5) == pytest.approx(2.0)
-    assert scarcity_multiplier(1e9, 100, 0.5) == 3.0  # the multiplier is capped at 3
-    assert scarcity_multiplier(10, 0, 0.5) == 1.0
-
+from sim.model.market import depreciate, safe_log10, smuggling_share
 
 # ---------------------------------------------------------------- leakage
 
@@ -178,10 +170,26 @@ def model():
     return sim.ComputeRaceModel("baseline", seed=0)
 
 
-def channels(model, nation, vendor_key):
-    """What the control regime offers buyers of ``nation`` from ``vendor_key`` (price 1)."""
+FACILITY = 10.0  # data-centre capex per kW in these tests
+KW = 1.5  # kW per H100e of a full chip
+
+
+def channels(model, nation, vendor_key, rental_open=True):
+    """What the control regime offers buyers of ``nation`` from ``vendor_key`` (chip price 1)."""
     w = model.world
-    terms = Terms(model.year, 1000.0, w.smuggling_premium, w.rental_abroad_premium, 2.0)
+    terms = Terms(
+        year=model.year,
+        rental_price=1000.0,
+        smuggling_premium=w.smuggling_premium,
+        rental_abroad_premium=w.rental_abroad_premium,
+        variant_price_factor=2.0,
+        kw_per_h100e=KW,
+        facility_usd_per_kw=FACILITY,
+        kw_factor_variant=2.0,
+        kw_factor_domestic=3.0,
+        rental_open=rental_open,
+        best_controller_perf=model.vendor_by_key["nvidia"].perf,
+    )
     return model.controls.offers(model.nations[nation], model.vendor_by_key[vendor_key], 1.0, terms)
 
 
@@ -199,23 +207,37 @@ def test_targets_and_controlled(model):
     assert not c.targets(model.nations["china"])
 
 
-def test_ally_buys_legally_at_full_quality(model):
+def test_ally_buys_legally_and_pays_for_the_data_centre_too(model):
     (o,) = channels(model, "usa", "nvidia")
-    assert (o.channel, o.denied, o.price) == (LEGAL, False, 1.0)
+    assert (o.channel, o.denied, o.chip_price) == (LEGAL, False, 1.0)
+    assert o.price == pytest.approx(1.0 + FACILITY * KW)  # chip plus the capex of its power
+    assert o.kw == KW
 
 
 def test_target_gets_variant_denied_flagship_and_leaks(model):
     got = channels(model, "china", "nvidia")
-    kinds = {(o.channel, o.pclass == VARIANT, o.denied) for o in got}
+    kinds = {(o.channel, o.pclass == MEM, o.denied) for o in got}
     assert (LEGAL, True, False) in kinds  # compliant variant
     assert (LEGAL, False, True) in kinds  # the denied flagship
     assert (SMUGGLED, False, False) in kinds
     assert (RENTED, False, False) in kinds  # cloud loophole open in 2025
-    variant = next(o for o in got if o.pclass == VARIANT)
+    variant = next(o for o in got if o.pclass == MEM)
     assert variant.chip_perf * H100_TPP < model.controls.tpp_threshold
-    assert variant.price == pytest.approx(2.0)  # the variant price factor of the terms
+    assert variant.chip_price == pytest.approx(2.0)  # the variant price factor of the terms
+    # an H20-class chip draws more power per H100e and keeps the flagship's memory
+    assert variant.price == pytest.approx(2.0 + FACILITY * KW * 2.0)
+    assert variant.serve > 1.0
     smuggled = next(o for o in got if o.channel == SMUGGLED)
-    assert smuggled.price == pytest.approx(1.0 + model.world.smuggling_premium)
+    premium = model.world.smuggling_premium
+    assert smuggled.price == pytest.approx(1.0 + premium + FACILITY * KW)
+    assert smuggled.chip_price == 1.0  # the vendor sees its price; smugglers keep the premium
+    rented = next(o for o in got if o.channel == RENTED)
+    assert rented.kw == 0.0 and rented.serve == 0.0  # trains abroad, draws no home power
+
+
+def test_no_rental_when_hosts_offer_nothing(model):
+    got = channels(model, "china", "nvidia", rental_open=False)
+    assert RENTED not in {o.channel for o in got}
 
 
 def test_closing_the_loophole_removes_rental(model):
@@ -225,7 +247,7 @@ def test_closing_the_loophole_removes_rental(model):
 
 def test_no_variants_when_disallowed(model):
     model.set_param("controls.variants_allowed", False)
-    assert not [o for o in channels(model, "china", "nvidia") if o.pclass == VARIANT]
+    assert not [o for o in channels(model, "china", "nvidia") if o.pclass == MEM]
 
 
 def test_licence_offers_capped_product_below_ceiling(model):
@@ -277,11 +299,11 @@ def test_set_param_threshold_change_starts_variant_lag(model):
 
 def test_set_param_updates_live_vendor_state(model):
     v = model.vendor_by_key["huawei"]
-    before = v.price_per_h100e
-    model.set_param("vendors.huawei.perf_h100e", 1.6)
-    assert v.perf == 1.6
-    assert v.price_per_h100e == pytest.approx(before / 2)
-    assert model.get_param("vendors.huawei.perf_h100e") == 1.6
+    before, cost = v.price_per_h100e, v.cost_per_h100e
+    model.set_param("vendors.huawei.perf_h100e", 2 * v.perf)
+    assert v.price_per_h100e == pytest.approx(before / 2)  # same chip price, twice the H100e
+    assert v.cost_per_h100e == pytest.approx(cost / 2)
+    assert model.get_param("vendors.huawei.perf_h100e") == v.perf
 
 
 def test_set_param_replaces_frozen_sections_with_updated_copies(model):
@@ -290,8 +312,11 @@ def test_set_param_replaces_frozen_sections_with_updated_copies(model):
     assert model.world.diffusion == 0.5 and world.diffusion != 0.5  # the old copy is untouched
     model.set_param("controls.licence.fee_share", 0.4)
     assert model.get_param("controls.licence.fee_share") == 0.4
-    model.set_param("nations.usa.reaction.subsidy_increase_usd", 1e9)
-    assert model.nations["usa"].reaction.subsidy_increase_usd == 1e9
+    rules = [r.model_dump() for r in model.nations["usa"].reactions]
+    rules[0]["add"] = {"nations.usa.subsidy_usd": 1e9}
+    model.set_param("nations.usa.reactions", rules)
+    (rule,) = model.nations["usa"].reactions
+    assert rule.add == {"nations.usa.subsidy_usd": 1e9} and rule.trigger == "sputnik_by_rival"
 
 
 def test_domestic_yield_is_live_state(model):

@@ -26,7 +26,8 @@ CASES = {
     "cycle-a.toml": ("extends", ["cycle", "cycle-a -> cycle-b -> cycle-a"]),
     "unknown-parent.toml": ("extends", ["baselin", "no such scenario", "did you mean 'baseline'"]),
     "malformed.toml": ("line 4", ["not valid TOML"]),
-    "format-version.toml": ("format_version", ["2 is not supported", "reads 1"]),
+    "format-version.toml": ("format_version", ["3 is not supported", "reads 2"]),
+    "format-version-1.toml": ("format_version", ["1 is not supported", "renamed", "CHANGELOG"]),
 }
 
 
@@ -161,7 +162,7 @@ ISSUE12_CASES = {
     # cross-references checked again after events apply
     "event-lab-nation-mars.toml": ("events[2].set", ["2028", "labs.deepseek.nation", "'mars'"]),
     "event-controller-mars.toml": ("events[2].set", ["controls.controller", "'mars'"]),
-    "event-rival-mars.toml": ("events[3].set", ["nations.usa.reaction.rival", "'mars'"]),
+    "event-rival-mars.toml": ("events[3].set", ["nations.usa.reactions[0].rival", "'mars'"]),
     "event-exclusive-skynet.toml": ("events[2].set", ["exclusive_buyers", "lab 'skynet'"]),
     "event-origin-mix.toml": ("events[2].set", ["labs.deepseek", "sum to 3, not 1"]),
     "event-min-above-max.toml": ("events[2].set", ["efficiency_share_min exceeds"]),

@@ -20,7 +20,7 @@ from typing import Any
 
 from sim.errors import UserError
 
-DEFAULT_PARAMS = ("world.frontier_share", "world.run_duration_growth", "world.supply_response")
+DEFAULT_PARAMS = ("world.run_duration_growth", "world.supply_response", "world.max_bonus_oom")
 SEED = 0
 
 

@@ -152,7 +152,7 @@ def _provenance(
         if extra.get("assumption"):
             return ASSUMPTION, "assumption: " + str(extra["assumption"])
     inner, _optional = _unwrap(ann)
-    if name == "format_version" or name.endswith("year"):
+    if name in ("format_version", "month") or name.endswith("year"):
         return SWITCH, "calendar or format setting chosen per scenario"
     if not _is_number(inner):
         return SWITCH, "switch, identifier or structure: chosen per scenario"

@@ -132,6 +132,23 @@ def check_value(field: FieldInfo, value: Any) -> str | None:
     return None
 
 
+def structured_value(scenario: Scenario, path: str, value: Any) -> Any:
+    """``value`` as the schema holds it when ``path`` is a structure (a rule, a programme, a
+    tuple of rules): validated into its config objects. Other values are returned as they are.
+    Call after :func:`check_param_path` accepted the value."""
+    if not isinstance(value, (dict, list, tuple)):
+        return value
+    field, _ = resolve_field(scenario, path)
+    if field is None:
+        return value
+    out = _adapter(field).validate_python(value)
+    if isinstance(out, BaseModel) or (
+        isinstance(out, tuple) and any(isinstance(x, BaseModel) for x in out)
+    ):
+        return out
+    return value
+
+
 def check_param_path(scenario: Scenario, path: str, value: Any) -> str | None:
     """Return why ``path = value`` cannot be set on a live model, or None if it can."""
     field, why = resolve_field(scenario, path)

@@ -53,8 +53,6 @@ class Preset:
         return max(1, span // self.rounds)
 
 
-# The parameters a nation's reaction rule changes (its own subsidy; the controller's controls).
-REACTION_PATHS = ("subsidy_usd", "controls.enforcement", "controls.cloud_loophole_open")
 # ~10 minutes a round (brief, decide, resolve, discuss) plus the opening and the debrief.
 PRESETS = {"60": Preset(60, 4, 10), "90": Preset(90, 6, 10)}
 DEFAULT_PRESET = "90"
@@ -183,6 +181,9 @@ class Game:
         # (event, order): 0 cards and card endings, 1 export-only "team kept its lever" fixes,
         # 2 players' moves: the order the model applies them within a year.
         self._injected: list[tuple[Event, int]] = []
+        # Refused reaction steps by (year, nation): (rule index, path), and where their export is.
+        self._masked: dict[tuple[int, str], set[tuple[int, str]]] = {}
+        self._mask_at: dict[tuple[int, str], int] = {}
         self._restores: list[tuple[int, str, dict[str, Any]]] = []
         self.ended = False
         self._clear_pending()
@@ -207,8 +208,8 @@ class Game:
         (cards and card endings before players' moves), for exported policies.
 
         A change the model refused on a held lever is left out of its card, and a refused
-        scenario event or reaction gets a companion event (restore the value, or zero the
-        reaction's step), so ``sputnik run`` of the exported policy gives the game's results.
+        scenario event or reaction gets companion events (restore the value, or run the
+        nation's rules without the refused step that year), so ``sputnik run`` of the exported policy gives the game's results.
         """
         order = sorted(enumerate(self._injected), key=lambda t: (t[1][0].year, t[1][1], t[0]))
         return [ev for _, (ev, _k) in order]
@@ -616,12 +617,6 @@ class Game:
 
     def _export_refusals(self, props: list[dict[str, Any]]) -> None:
         """Make the exported policy reproduce changes the model refused on held levers."""
-        c = self.scenario.controls
-        reaction_field = {
-            "subsidy_usd": "subsidy_increase_usd",
-            "enforcement": "enforcement_increase",
-            "cloud_loophole_open": "close_cloud_loophole",
-        }
         for p in props:
             y, path, title = p["year"], p["path"], p["title"]
             hit = next(
@@ -639,17 +634,52 @@ class Game:
             elif p["source"] == "event":  # a scenario event: put the team's value back after it
                 keep = Event(year=y, title=f"Kept by the team: {path}", set={path: p["old"]})
                 self._injected.append((keep, 1))
-            else:  # a reaction: zero its step on that lever the year it fires
-                nation = path.split(".")[1] if path.startswith("nations.") else c.controller
-                field_ = reaction_field.get(path.rsplit(".", 1)[-1])
-                if field_:
-                    value = False if field_ == "close_cloud_loophole" else 0.0
-                    keep = Event(
-                        year=y,
-                        title=f"Kept by the team: {title}",
-                        set={f"nations.{nation}.reaction.{field_}": value},
-                    )
-                    self._injected.append((keep, 1))
+            else:  # a reaction: the nation's rules run without that step in that year
+                self._mask_reaction(y, path, title)
+
+    def _mask_reaction(self, year: int, path: str, title: str) -> None:
+        """Export a refused reaction step: in ``year`` the nation's rules run without the
+        refused ``set``/``add`` entries (every refusal of that year and nation together), and
+        its rules are restored the year after."""
+        for key, nation in self.model.nations.items():
+            rules = nation.reactions
+            hits = [
+                k
+                for k, r in enumerate(rules)
+                if (r.title or f"{nation.name} reacts ({r.trigger})") == title
+                and (path in r.set or path in r.add)
+            ]
+            if not hits:
+                continue
+            masked = self._masked.setdefault((year, key), set())
+            masked.update((k, path) for k in hits)
+            rules_then = [
+                r.model_copy(
+                    update={
+                        "set": {p: v for p, v in r.set.items() if (k, p) not in masked},
+                        "add": {p: v for p, v in r.add.items() if (k, p) not in masked},
+                    }
+                )
+                for k, r in enumerate(rules)
+            ]
+            lever = f"nations.{key}.reactions"
+            keep = Event(
+                year=year,
+                title=f"Kept by the team: {title}",
+                set={lever: [r.model_dump(mode="json") for r in rules_then]},
+            )
+            back = Event(
+                year=year + 1,
+                title=f"Rules restored after: {title}",
+                set={lever: [r.model_dump(mode="json") for r in rules]},
+            )
+            at = self._mask_at.get((year, key))
+            if at is None:
+                self._mask_at[(year, key)] = len(self._injected)
+                self._injected += [(keep, 1), (back, 1)]
+            else:
+                self._injected[at] = (keep, 1)
+            return
 
     def _card_values(self, card: Card, year: int) -> dict[str, Any]:
         values = dict(card.set)
@@ -705,8 +735,10 @@ class Game:
                 title = ev.title
         if title is not None:
             return ("card" if title.startswith(("Card:", "Ends:")) else "scenario event"), title
-        reactions = [t for (y, k, t) in self.model.event_log if y == year and k == "reaction"]
-        if reactions and path.endswith(REACTION_PATHS):
+        reactions = [
+            t for (y, k, t) in self.model.event_log if y == year and k == "reaction" and path in t
+        ]
+        if reactions:
             return "reaction rule", "; ".join(reactions)
         return "model", "the lab's strategy rule" if path.endswith("efficiency_share") else "model"
 

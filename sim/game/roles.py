@@ -74,8 +74,9 @@ class Role:
 def rival_of(scenario: Scenario, nation: str) -> str | None:
     """The nation a nation watches: its reaction rival, else the controller or a target."""
     n = scenario.nations[nation]
-    if n.reaction is not None:
-        return n.reaction.rival
+    rival = next((r.rival for r in n.reactions if r.rival), None)
+    if rival is not None:
+        return rival
     c = scenario.controls
     if nation == c.controller:
         targets = [k for k, v in scenario.nations.items() if v.tier in c.target_tiers]

@@ -254,6 +254,9 @@ def _toml_value(v: Any) -> str:
         return repr(v)
     if isinstance(v, (list, tuple)):
         return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    if isinstance(v, dict):  # an inline table (TOML has no null: unset keys are left out)
+        items = (f"{toml_key(str(k))} = {_toml_value(x)}" for k, x in v.items() if x is not None)
+        return "{" + ", ".join(items) + "}"
     return str(v)
 
 

@@ -128,7 +128,10 @@ def improve_algorithms(
     labs: Sequence[Lab], world: World, rd_reference: float, shocks: Sequence[float]
 ) -> None:
     """Each lab's efficiency grows with its own R&D (diminishing returns, log-normal noise from
-    ``shocks``) plus catch-up toward the best open-weight and the best closed lab."""
+    ``shocks``) plus spillover toward the best open-weight and the best closed lab; a constrained
+    lab's necessity edge moves toward ``necessity_offset`` x ln(own price / free price), faster
+    the more of its budget it puts into research. The edge is a level (engineering around its own
+    constraint): it is not transmitted by spillover and fades if the constraint goes."""
     w = world
     best_all = max(lab.log_eff for lab in labs)
     open_labs = [lab.log_eff for lab in labs if lab.open_weights]
@@ -151,14 +154,24 @@ def improve_algorithms(
         )
         lab.log_eff += own + catch
         lab.efficiency = math.exp(lab.log_eff)
-        lab.d_eff = own / LN10
+        target = necessity_target(lab.constraint, w.necessity_offset)
+        step = (1.0 - math.exp(-w.necessity_speed * lab.share_now)) * (target - lab.adapt)
+        lab.adapt += step
+        lab.d_eff = (own + step) / LN10
         lab.d_catchup = catch / LN10
         lab.cum_efficiency_spend += lab.efficiency_spend
 
 
+def necessity_target(constraint: float, offset: float) -> float:
+    """The necessity edge (ln) a lab with this constraint works toward: ``offset`` times the log of
+    its price disadvantage ``1 / (1 - constraint)``."""
+    return offset * -math.log(1.0 - min(max(constraint, 0.0), 0.99))
+
+
 def choose_efficiency_share(lab: Lab, world: World, trends: Trends) -> float:
     """This year's efficiency-R&D share of the lab's budget, by its strategy (an adaptive lab
-    moves ``adaptive_speed`` of the way to :func:`best_efficiency_share`)."""
+    moves ``adaptive_speed`` of the way to :func:`best_efficiency_share`). Research is worth more
+    to a constrained lab: it also buys its necessity edge."""
     w = world
     if not math.isfinite(lab.effective_price):
         return lab.efficiency_share_max  # no compute to be had: spend on research
@@ -168,13 +181,14 @@ def choose_efficiency_share(lab: Lab, world: World, trends: Trends) -> float:
         return lab.efficiency_share_max
     if lab.strategy == "fixed":
         return lab.efficiency_share
-    bound = lab.total_stock * w.frontier_share > trends.cluster_cap
+    bound = lab.total_stock * lab.flagship_share > trends.cluster_cap
+    boost = 1.0 + w.necessity_offset * lab.constraint
     target = best_efficiency_share(
         lab.budget,
         lab.total_stock,
         lab.effective_price,
         w.depreciation,
-        w.frontier_efficiency_growth,
+        w.frontier_efficiency_growth**boost,
         trends.rd_reference,
         w.efficiency_rd_elasticity,
         w.cluster_bound_value if bound else 1.0,

@@ -1,16 +1,19 @@
-"""Capability: flagship training runs, the follower bonus, the frontier and the lag in months."""
+"""Capability: serving and training, flagship runs, diffusion, the frontier and the lag in months."""
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_left
 from collections.abc import Mapping, Sequence
 
 from sim.config.schema import World
 from sim.model.agents import Lab, Nation
 from sim.model.algorithms import training_flop
-from sim.model.clearing import DOMESTIC_CLASS, FULL, RENTED, VARIANT
+from sim.model.clearing import DOM, FULL, LINK, MEM, RENTED, SERVE_ORDER
+from sim.model.diffusion import Teacher, distillation_bonus, teacher_levels
 from sim.model.market import safe_log10
 from sim.model.penalties import domestic_penalty, hardware_penalty
+from sim.model.serving import assign_serving, serving_units_needed
 from sim.model.trends import Trends
 
 
@@ -54,70 +57,72 @@ class FrontierHistory:
         return max(0.0, 12.0 * (year - self.first_reached(score)))
 
 
-def power_factor(nation: Nation, kw_per_h100e: float) -> float:
-    """Share of the nation's compute that its AI power limit can run (1 without a limit)."""
-    if nation.power_limit_gw is None:
-        return 1.0
-    stock = sum(lab.total_stock for lab in nation.labs)
-    cap = nation.power_limit_gw * 1e6 / kw_per_h100e
-    return min(1.0, cap / stock) if stock > 0 else 1.0
-
-
-def fleet_quality(lab: Lab, nation: Nation, world: World) -> float:
-    """Penalty-weighted share of good compute in the lab's fleet (1 = all full-quality): compliant
-    variants and domestic chips train worse, less so as the lab's research engineers around them."""
-    q = lab.quality_stock
-    rented = lab.stock[RENTED]
-    total = sum(q) + rented
-    if total <= 0:
-        return 1.0
-    w = world
+def train_lab(lab: Lab, nation: Nation, world: World, trends: Trends, demand_growth: float) -> None:
+    """The lab's year of compute: it serves first (from its best-bandwidth classes, up to
+    ``serving_fleet_max_share`` of its fleet, for the demand it expects), trains on the rest:
+    ``flagship_share`` into its largest run, capped by the world's largest cluster and by a share
+    of its nation's power; own capability = log10(FLOP x efficiency x necessity edge)."""
+    w, tr = world, trends
+    lab.serve_need = serving_units_needed(
+        lab.demand_usd * demand_growth, w.serving_cost_share, tr.serve_unit_cost
+    )
+    bw = [s / f if f > 0 else 0.0 for s, f in zip(lab.serve, lab.flop, strict=True)]
+    left, lab.serve_covered = assign_serving(
+        lab.flop, bw, lab.serve_need, SERVE_ORDER, w.serving_fleet_max_share * sum(lab.flop)
+    )
     spent = lab.cum_efficiency_spend
-    variant_pen = hardware_penalty(w.variant_training_penalty, spent, w.penalty_mitigation_usd)
-    domestic_pen = domestic_penalty(
+    q_link = 1.0 - hardware_penalty(w.variant_training_penalty, spent, w.penalty_mitigation_usd)
+    q_dom = 1.0 - domestic_penalty(
         nation.domestic_penalty_base,
         nation.cum_domestic_h100e,
         w.domestic_penalty_learning_h100e,
         spent,
         w.penalty_mitigation_usd,
     )
-    good = q[FULL] + rented
-    good += q[VARIANT] * (1.0 - variant_pen)
-    good += q[DOMESTIC_CLASS] * (1.0 - domestic_pen)
-    return good / total
-
-
-def train_lab(lab: Lab, nation: Nation, world: World, trends: Trends) -> None:
-    """The lab's flagship run: cluster, training FLOP, effective compute, OOM score and costs."""
-    w, tr = world, trends
-    usable = lab.total_stock * power_factor(nation, tr.kw_per_h100e)
-    lab.cluster = min(usable * w.frontier_share, tr.cluster_cap)
-    lab.quality = fleet_quality(lab, nation, w)
+    rented = lab.stock[RENTED]
+    raw = left[FULL] + left[LINK] + left[MEM] + left[DOM] + rented
+    good = left[FULL] + rented + left[MEM] + left[LINK] * q_link + left[DOM] * q_dom
+    lab.quality = good / raw if raw > 0 else 1.0
+    cap = tr.cluster_cap
+    if nation.grid is not None:
+        cap = min(cap, w.max_site_share * nation.grid.capacity_gw * 1e6 / tr.kw_per_h100e)
+    lab.cluster = min(raw * lab.flagship_share, cap)
     lab.training_flop = training_flop(
         lab.cluster, w.utilisation, tr.run_duration, w.seconds_per_year, w.h100e_flops, lab.quality
     )
-    lab.effective_flop = lab.training_flop * lab.efficiency
-    lab.oom = safe_log10(lab.effective_flop)
+    lab.effective_flop = lab.training_flop * lab.efficiency * math.exp(lab.adapt)
+    lab.own_oom = safe_log10(lab.effective_flop)
     lab.headline_cost = lab.cluster * tr.run_duration * tr.rental_price
     lab.total_cost = lab.compute_spend + lab.efficiency_spend
 
 
-def follower_bonus(labs: Sequence[Lab], world: World) -> None:
-    """Following is cheaper than leading: a lab ``gap`` OOM behind this year's leader gains
-    ``min(s x gap, b)`` with ``s = follower_bonus_share x diffusion`` and
-    ``b = follower_bonus_oom x diffusion``: it makes up a fixed share of its gap (distillation,
-    papers and open weights show it the way), up to a cap, and nobody passes the leader."""
-    top = max(lab.oom for lab in labs)
+def diffuse(labs: Sequence[Lab], access: Mapping[tuple[str, str], float], world: World) -> None:
+    """Capability through channels: each lab learns from the best open-weight model and the best
+    closed model it can query (:func:`sim.model.diffusion.distillation_bonus`)."""
     w = world
-    share = min(w.follower_bonus_share * w.diffusion, 0.95)
-    b = w.follower_bonus_oom * w.diffusion
+    teachers = [
+        Teacher(lab.key, lab.nation, lab.own_oom, lab.oom_hist[1], lab.open_weights) for lab in labs
+    ]
+    levels = teacher_levels(teachers, w.open_lag_years, w.api_lag_years, w.diffusion)
     for lab in labs:
-        raw = lab.oom
-        gap = top - raw
-        bonus = min(share * gap, b) if gap > 0 and b > 0 else 0.0
-        lab.oom = raw + bonus
+        bonus, who = distillation_bonus(
+            lab.own_oom,
+            lab.key,
+            lab.nation,
+            teachers,
+            access,
+            open_share=w.open_share,
+            api_share=w.api_share,
+            max_bonus=w.max_bonus_oom,
+            open_lag=w.open_lag_years,
+            api_lag=w.api_lag_years,
+            scale=w.diffusion,
+            levels=levels,
+        )
+        lab.oom = lab.own_oom + bonus
         lab.d_catchup += bonus - lab.bonus
         lab.bonus = bonus
+        lab.teacher = who
 
 
 def score_year(
@@ -137,13 +142,14 @@ def score_year(
     return leader
 
 
-def sputnik_labs(
+def sputnik_lab(
     labs: Sequence[Lab], nations: Mapping[str, Nation], leader: Lab, world: World
-) -> list[Lab]:
-    """Labs of non-allied nations within ``sputnik_lag_months`` of the frontier at under
-    ``sputnik_cost_share`` of the leader's headline training cost (a Sputnik moment)."""
+) -> Lab | None:
+    """The lab that makes this year a Sputnik moment, if any: of the labs of non-allied nations
+    within ``sputnik_lag_months`` of the frontier at under ``sputnik_cost_share`` of the leader's
+    headline training cost, the closest to the frontier (then the cheapest)."""
     w = world
-    return [
+    candidates = [
         lab
         for lab in labs
         if nations[lab.nation].tier != "ally"
@@ -151,3 +157,4 @@ def sputnik_labs(
         and lab.lag_months <= w.sputnik_lag_months
         and lab.headline_cost < w.sputnik_cost_share * leader.headline_cost
     ]
+    return min(candidates, key=lambda x: (x.lag_months, x.headline_cost), default=None)

@@ -31,9 +31,12 @@ BoolArray = npt.NDArray[np.bool_]
 # Channels are the origins of compute (schema.ORIGINS order).
 LEGAL, LICENSED, SMUGGLED, RENTED, DOMESTIC = range(5)
 assert ORIGINS == ("legal", "licensed", "smuggled", "rented", "domestic")
-# Penalty classes for the training quality of purchased compute.
-FULL, VARIANT, DOMESTIC_CLASS = 0, 1, 2
-N_CLASSES = 3
+# Fleet classes of purchased compute: full chips; link-cut variants (A800/H800: full FLOP, slow
+# links, a training penalty); memory-rich capped variants (H20: few FLOP, much bandwidth, good for
+# serving); domestic chips (a software-stack penalty, more power per FLOP).
+FULL, LINK, MEM, DOM = 0, 1, 2, 3
+N_CLASSES = 4
+SERVE_ORDER = (MEM, DOM, LINK, FULL)  # a fleet serves from its best bandwidth per FLOP first
 
 # Tolerances of the round logic: a vendor with less than this share of its capacity left is sold
 # out; a lab with less than this share of its compute budget left stops ordering; a cap used up to
@@ -47,11 +50,13 @@ class Offer(NamedTuple):
     """One way buyers of a nation can get a vendor's compute this year.
 
     ``channel`` is the origin the compute will have (legal, licensed, smuggled, rented,
-    domestic); ``price`` is what the buyer pays per H100e (for rented: per H100e-year);
-    ``chip_perf`` is H100e per chip (capacity is counted in chips); ``pclass`` is the training
-    penalty class (full, variant, domestic). A ``denied`` offer is the controlled product the
-    buyer cannot buy: money drawn to it leaks to the smuggled and rented offers of the same
-    vendor, the rest goes to the allowed offers.
+    domestic); ``price`` is what the buyer pays per H100e: chips plus data-centre capex for owned
+    chips, rent per H100e-year for rented compute; ``chip_price`` is what reaches the vendor per
+    H100e (before the smugglers' premium); ``chip_perf`` is H100e per chip (capacity is counted in
+    chips; rented compute counts H100e against the hosts' pool); ``pclass`` is the fleet class;
+    ``serve`` the serving units per H100e; ``kw`` the power per H100e drawn at home (0 for rented).
+    A ``denied`` offer is the controlled product the buyer cannot buy: money drawn to it leaks to
+    the smuggled and rented offers of the same vendor, the rest goes to the allowed offers.
     """
 
     channel: int
@@ -59,6 +64,9 @@ class Offer(NamedTuple):
     chip_perf: float
     pclass: int = FULL
     denied: bool = False
+    chip_price: float = 0.0
+    serve: float = 1.0
+    kw: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,7 +149,7 @@ class OfferBookBuilder:
     n_labs: int
     n_vendors: int
     keys: list[tuple[int, int, int, int, bool]] = field(default_factory=list)
-    values: list[tuple[float, float, float]] = field(default_factory=list)
+    values: list[tuple[float, float, float, float, float, float]] = field(default_factory=list)
 
     def add(
         self,
@@ -153,6 +161,9 @@ class OfferBookBuilder:
         quality: float,
         pclass: int = FULL,
         denied: bool = False,
+        chip_price: float | None = None,
+        serve: float = 1.0,
+        kw: float = 0.0,
     ) -> None:
         """One way ``lab`` can get ``vendor``'s compute (offers of one lab must be added together).
 
@@ -161,23 +172,38 @@ class OfferBookBuilder:
         H100e through this channel (1 minus its penalty). A ``denied`` offer is the controlled
         product the buyer cannot buy: money drawn to it leaks to its smuggled and rented twins
         (offers of the same vendor and lab), the rest goes to the lab's allowed offers.
+        ``chip_price`` is what reaches the vendor per H100e (default: the whole price); ``serve``
+        the serving units per H100e; ``kw`` the power per H100e drawn at home.
         """
         self.keys.append((lab, vendor, channel, pclass, denied))
-        self.values.append((price, chip_perf, quality))
+        paid = price if chip_price is None else chip_price
+        self.values.append((price, chip_perf, quality, paid, serve, kw))
 
     def build(self) -> OfferBook:
         """The frozen book."""
         layout = Layout.of(self.keys, self.n_labs)
-        cols = list(zip(*self.values, strict=True)) if self.values else [(), (), ()]
-        price, perf, quality = (np.array(c, dtype=np.float64) for c in cols)
-        return OfferBook(self.n_labs, self.n_vendors, layout, price, perf, quality, price / quality)
+        cols = list(zip(*self.values, strict=True)) if self.values else [()] * 6
+        price, perf, quality, chip_price, serve, kw = (np.array(c, dtype=np.float64) for c in cols)
+        return OfferBook(
+            self.n_labs,
+            self.n_vendors,
+            layout,
+            price,
+            perf,
+            quality,
+            price / quality,
+            chip_price,
+            serve,
+            kw,
+        )
 
 
 @dataclass(frozen=True, slots=True)
 class OfferBook:
     """Every offer of the year, one entry per (lab, offer), grouped by lab: the :class:`Layout`
-    (which offers exist) and their prices. ``cost`` is the price per usable H100e (price /
-    quality) buyers compare."""
+    (which offers exist) and their prices. ``cost`` is the price per unit of value the buyer
+    compares (training value, or a blend of training and serving value for labs that need to
+    serve); ``quality`` is the training value of one H100e."""
 
     n_labs: int
     n_vendors: int
@@ -186,6 +212,9 @@ class OfferBook:
     chip_perf: FloatArray
     quality: FloatArray
     cost: FloatArray
+    chip_price: FloatArray
+    serve: FloatArray
+    kw: FloatArray
 
     def __len__(self) -> int:
         return len(self.price)
@@ -304,8 +333,8 @@ def _mandate(money: list[float], dom: list[int], start: int, end: int, minimum: 
     others = [i for i in range(start, end) if money[i] > 0 and i not in dom]
     other_total = sum(map(money.__getitem__, others))
     need = min(minimum - dom_total, other_total)
-    for i in others:
-        money[i] -= need * money[i] / other_total
+    for i in others:  # max(): taking everything can leave -1e-17 of float dust
+        money[i] = max(0.0, money[i] - need * money[i] / other_total)
     for i in dom:
         money[i] += need * (money[i] / dom_total if dom_total > 0 else 1 / len(dom))
 
@@ -330,6 +359,8 @@ class Caps:
     licence_chips: FloatArray | None = None
     tier2_h100e: float | None = None
     tier2_entry: BoolArray | None = None
+    power_kw: FloatArray | None = None  #: per buyer nation: free data-centre power (inf: no limit)
+    rental_pool: float = 0.0  #: H100e-years that hosts offer to renters this year
 
 
 @dataclass(frozen=True, slots=True)
@@ -351,7 +382,9 @@ class Orders:
     entry: IntArray
     money: FloatArray
     chips: FloatArray
-    demand: FloatArray  # per vendor: chips ordered in the first round (after caps)
+    demand: FloatArray  # per vendor: chips ordered over all rounds (after caps)
+    power_demand: FloatArray  # per nation: kW its labs wanted for owned chips in the first round
+    rented: float  # H100e-years rented from the hosts' pool
 
 
 def clear(
@@ -367,11 +400,12 @@ def clear(
 
     In each round every lab with money left splits it across its open offers
     (:func:`split_money`); licence and tier-2 caps scale orders down pro rata (cumulative over
-    rounds), then each vendor's remaining capacity rations its orders pro rata. Money rationed
-    away is offered again next round to the offers still open: a vendor sold out, or a cap used
-    up, closes its offers. A lab whose open offers did not change since its last round stops
-    (its leftover money found no seller). ``first_shares`` are the labs' :func:`primary_shares`
-    over all their offers, if already computed.
+    rounds), then each vendor's remaining capacity, the hosts' rental pool and each nation's free
+    power ration the orders pro rata. Money rationed away is offered again next round to the offers
+    still open: a vendor sold out, the pool rented out, a nation out of power, or a cap used up,
+    closes its offers. A lab whose open offers did not change since its last round stops (its
+    leftover money found no seller). ``first_shares`` are the labs' :func:`primary_shares` over
+    all their offers, if already computed.
     """
     n_labs, n_vendors, n_nations = book.n_labs, book.n_vendors, buyers.n_nations
     lay = book.layout
@@ -379,24 +413,27 @@ def clear(
     nation = buyers.nation[lab]
     remaining = buyers.budget.copy()
     money_floor = MONEY_LEFT * np.maximum(buyers.budget, 1.0)
-    cap_left = capacity.tolist()
-    sold_out_below = (SOLD_OUT * np.maximum(capacity, 1.0)).tolist()
-    # Rented compute uses no capacity: its orders count against a sentinel "vendor" that never
-    # runs out (index n_vendors).
+    # Rented compute draws on the hosts' pool, counted as a "vendor" after the real ones.
+    cap_left = [*capacity.tolist(), caps.rental_pool]
+    sold_out_below = [SOLD_OUT * max(c, 1.0) for c in cap_left]
     cap_group = np.where(lay.uses_capacity, vendor, n_vendors)
     licence = LicenceCap(
         caps.licence_chips, lay, vendor * n_nations + nation, n_vendors * n_nations
     )
     tier2 = Tier2Cap(caps.tier2_h100e, caps.tier2_entry, nation, n_nations)
+    power = PowerCap(caps.power_kw, book.kw, book.price, nation, n_nations)
     last_open = np.full(n_labs, -1.0)
     demand = np.zeros(n_vendors)
+    power_demand = np.zeros(n_nations)
     parts: list[tuple[IntArray, FloatArray, FloatArray]] = []
     for round_ in range(rounds):
         vendor_open = [left > floor for left, floor in zip(cap_left, sold_out_below, strict=True)]
-        open_ = np.array([*vendor_open, True])[cap_group]
+        open_ = np.array(vendor_open)[cap_group]
         if licence.touched.any() or tier2.touched.any():
             capped = tier2.touched | licence.touched.reshape(n_vendors, n_nations).any(axis=0)
             open_ &= ~((licence.closed() | tier2.closed()) & capped[nation])
+        if power.touched.any():
+            open_ &= ~power.closed()
         n_open = _sum_by(lab, open_, n_labs)
         active = (remaining > money_floor) & (n_open != last_open)
         if not active.any():
@@ -424,25 +461,77 @@ def clear(
         tier2.apply(entry, money, chips, book.chip_perf)
         group = cap_group[entry]
         ordered = _sum_by(group, chips, n_vendors + 1).tolist()
-        if round_ == 0:
-            demand = np.array(ordered[:n_vendors])
-        fill = np.array([*fill_fraction(ordered[:n_vendors], cap_left), 1.0])[group]
+        demand += np.array(ordered[:n_vendors])  # money turned away comes back: count it again
+        fill = np.array(fill_fraction(ordered, cap_left))[group]
         chips *= fill
         money *= fill
+        wanted = power.apply(entry, money, chips)
+        if round_ == 0:
+            power_demand = wanted
         sold = _sum_by(group, chips, n_vendors + 1).tolist()
-        cap_left = [left - s for left, s in zip(cap_left, sold, strict=False)]
+        cap_left = [left - s for left, s in zip(cap_left, sold, strict=True)]
         np.subtract.at(remaining, e_lab, money)
         parts.append((entry, money, chips))
         if (remaining <= money_floor).all():
             break
+    rented = caps.rental_pool - cap_left[n_vendors]
     if not parts:
-        return Orders(np.zeros(0, dtype=np.intp), np.zeros(0), np.zeros(0), demand)
+        empty = np.zeros(0)
+        return Orders(np.zeros(0, dtype=np.intp), empty, empty, demand, power_demand, 0.0)
     return Orders(
         np.concatenate([p[0] for p in parts]),
         np.concatenate([p[1] for p in parts]),
         np.concatenate([p[2] for p in parts]),
         demand,
+        power_demand,
+        max(0.0, rented),
     )
+
+
+class PowerCap:
+    """Free data-centre power per buyer nation (kW) for owned chips, used up over the rounds."""
+
+    def __init__(
+        self,
+        limit: FloatArray | None,
+        kw: FloatArray,
+        price: FloatArray,
+        nation: IntArray,
+        n: int,
+    ):
+        self.limit = limit  # per nation (inf: no limit), or None when no nation has one
+        self.kw = kw  # per entry: kW per H100e (0 for rented)
+        self.price = price
+        self.nation = nation
+        self.used = np.zeros(n)
+        self.touched = np.zeros(n, dtype=np.bool_)
+
+    def closed(self) -> BoolArray:
+        """Owned-chip offers of nations whose power is used up."""
+        if self.limit is None:
+            return np.zeros(len(self.kw), dtype=np.bool_)
+        out: BoolArray = (self.kw > 0) & (
+            self.used[self.nation] >= self.limit[self.nation] * (1 - CAP_USED)
+        )
+        return out
+
+    def apply(self, entry: IntArray, money: FloatArray, chips: FloatArray) -> FloatArray:
+        """Scale this round's owned-chip orders down pro rata to each nation's free power; returns
+        the kW each nation wanted before scaling."""
+        n = len(self.used)
+        kw = money / self.price[entry] * self.kw[entry]
+        nat = self.nation[entry]
+        wanted = _sum_by(nat, kw, n)
+        if self.limit is None:
+            return wanted
+        left = (self.limit - self.used)[nat]
+        fill = np.array(fill_fraction(wanted[nat].tolist(), left.tolist()))
+        fill = np.where(kw > 0, fill, 1.0)
+        chips *= fill
+        money *= fill
+        self.used += _sum_by(nat, kw * fill, n)
+        self.touched |= wanted > 0
+        return wanted
 
 
 class LicenceCap:
@@ -521,13 +610,17 @@ class Tier2Cap:
 class Delivery:
     """What the filled orders deliver, per lab, vendor and flow (see :func:`deliver`)."""
 
-    spend: FloatArray  #: per lab: money paid for compute
+    spend: FloatArray  #: per lab: money paid for compute (chips, data centres, rent)
+    facility: FloatArray  #: per lab: the data-centre part of it (owned chips)
     bought: FloatArray  #: per lab x origin: H100e bought (rented: H100e-years leased)
-    bought_class: FloatArray  #: per lab x penalty class: H100e bought (rented excluded)
+    bought_class: FloatArray  #: per lab x fleet class: owned H100e bought
+    bought_serve: FloatArray  #: per lab x fleet class: serving units bought
+    new_kw: FloatArray  #: per nation: power drawn by the owned chips bought
     sold_chips: FloatArray  #: per vendor
     home_chips: FloatArray  #: per vendor: chips sold to its home nation
     revenue: FloatArray  #: per vendor: money the vendor receives
     licence_fees: float  #: paid to the controller on licensed sales
+    host_income: float  #: rent paid to foreign clouds
     domestic_h100e: FloatArray  #: per nation: cumulative domestic-chip purchases (updated)
     #: (vendor, buyer nation, channel, H100e, chips, vendor revenue, buyer spend) per flow, in
     #: the order each flow first appears among the orders
@@ -546,9 +639,10 @@ def deliver(
 ) -> Delivery:
     """Turn filled orders into purchases, vendor sales and revenue, licence fees and flows.
 
-    A vendor receives what the buyer pays, except smuggled money (the smugglers keep the premium)
-    and rented compute (paid to foreign clouds, not to the vendor). ``domestic_h100e`` (per
-    nation, cumulative so far) gains this year's domestic-chip purchases.
+    A vendor receives the chip price of what it sells (``book.chip_price``): not the data-centre
+    part of the buyer's price, not the smugglers' premium, nothing for rented compute (paid to
+    foreign clouds). ``domestic_h100e`` (per nation, cumulative so far) gains this year's
+    domestic-chip purchases.
     """
     n_labs, n_vendors, n_origins = book.n_labs, book.n_vendors, len(ORIGINS)
     lay = book.layout
@@ -562,11 +656,14 @@ def deliver(
     lab, vendor, channel = lay.lab[e], lay.vendor[e], lay.channel[e]
     nation = buyer_nation[lab]
     h100e = money / book.price[e]
-    vendor_rev = np.where(
-        channel == RENTED,
-        0.0,
-        np.where(channel == SMUGGLED, money / (1.0 + smuggling_premium), money),
+    rented = channel == RENTED
+    owned = ~rented
+    chip_money = h100e * book.chip_price[e]
+    vendor_rev = np.where(rented, 0.0, chip_money)
+    paid_for_chips = np.where(
+        channel == SMUGGLED, chip_money * (1.0 + smuggling_premium), chip_money
     )
+    facility = np.where(owned, np.maximum(money - paid_for_chips, 0.0), 0.0)
     fees = _sum_by(channel, licence_fee_share * vendor_rev, n_origins)[LICENSED]
     dom = channel == DOMESTIC
     cum = domestic_h100e.copy()
@@ -582,19 +679,24 @@ def deliver(
         rest, ch = divmod(k, n_origins)
         v, nat = divmod(rest, n_nations)
         flows.append((v, nat, ch, sums[0][f], sums[1][f], sums[2][f], sums[3][f]))
-    owned = channel != RENTED
+    pclass = lay.pclass[e]
+    cls_key = lab * N_CLASSES + pclass
     return Delivery(
         spend=_sum_by(lab, money, n_labs),
+        facility=_sum_by(lab, facility, n_labs),
         bought=_sum_by(lab * n_origins + channel, h100e, n_labs * n_origins).reshape(
             n_labs, n_origins
         ),
-        bought_class=_sum_by(
-            lab * N_CLASSES + lay.pclass[e], h100e * owned, n_labs * N_CLASSES
-        ).reshape(n_labs, N_CLASSES),
+        bought_class=_sum_by(cls_key, h100e * owned, n_labs * N_CLASSES).reshape(n_labs, N_CLASSES),
+        bought_serve=_sum_by(cls_key, h100e * owned * book.serve[e], n_labs * N_CLASSES).reshape(
+            n_labs, N_CLASSES
+        ),
+        new_kw=_sum_by(nation, h100e * book.kw[e], n_nations),
         sold_chips=_sum_by(v_all, chips_counted, n_vendors),
         home_chips=_sum_by(v_all, chips_counted * home, n_vendors),
         revenue=_sum_by(vendor, vendor_rev, n_vendors),
         licence_fees=float(fees),
+        host_income=float(money[rented].sum()),
         domestic_h100e=cum,
         flows=flows,
     )

@@ -7,22 +7,15 @@ as attributes (settable by ``controls.*`` paths), is applied each year and seria
 
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sim.config.schema import Controls, Event, Licence, Tier
 from sim.model.agents import H100_TPP, ChipVendor, Nation
-from sim.model.clearing import (
-    DOMESTIC,
-    DOMESTIC_CLASS,
-    LEGAL,
-    LICENSED,
-    RENTED,
-    SMUGGLED,
-    VARIANT,
-    Offer,
-)
+from sim.model.clearing import DOM, DOMESTIC, LEGAL, LICENSED, LINK, MEM, RENTED, SMUGGLED, Offer
+from sim.model.clearing import FULL as FULL_CLASS
 
 if TYPE_CHECKING:
     from sim.model.model import ComputeRaceModel
@@ -37,6 +30,12 @@ class Terms:
     smuggling_premium: float
     rental_abroad_premium: float
     variant_price_factor: float
+    kw_per_h100e: float  #: power of a full chip bought this year (kW per H100e)
+    facility_usd_per_kw: float  #: data-centre capex per kW
+    kw_factor_variant: float  #: H20-class chips draw this much more per H100e
+    kw_factor_domestic: float  #: domestic chips draw this much more per H100e
+    rental_open: bool  #: hosts offer capacity to renters this year
+    best_controller_perf: float  #: the controller's best flagship (indexed licence ceilings)
 
 
 class ExportControl:
@@ -59,11 +58,15 @@ class ExportControl:
     sme_controls: float
     sme_effect: float
     hbm_controls: bool
+    comply_month: int
+    api_block: float
+    tier2_cap_expires_year: int | None
     licence: Licence
     # state
     start_year: int
     active: bool  #: enabled and past the compliance year
     threshold_changed_year: int | None  #: variants need time after a new threshold
+    licence_base_perf: float | None  #: the controller's flagship when an indexed licence began
     licence_fees: float  #: paid to the controller this year
 
     def __init__(self, cfg: Controls, start_year: int):
@@ -83,9 +86,13 @@ class ExportControl:
         self.sme_controls = cfg.sme_controls
         self.sme_effect = cfg.sme_effect
         self.hbm_controls = cfg.hbm_controls
+        self.comply_month = cfg.comply_month
+        self.api_block = cfg.api_block
+        self.tier2_cap_expires_year = cfg.tier2_cap_expires_year
         self.licence = cfg.licence
         self.start_year = start_year
         self.threshold_changed_year = None
+        self.licence_base_perf = None
         self.licence_fees = 0.0
         self.update(start_year)
 
@@ -105,8 +112,24 @@ class ExportControl:
 
     # ------------------------------------------------------------------ questions
     def update(self, year: int) -> None:
-        """Rules are in force once the compliance year is reached."""
+        """Rules are in force once the compliance year is reached; timed parts expire."""
         self.active = self.enabled and year >= self.comply_year
+        lic = self.licence
+        if lic.enabled and lic.expires_year is not None and year > lic.expires_year:
+            self.licence = lic.model_copy(update={"enabled": False})
+        if self.tier2_cap_expires_year is not None and year > self.tier2_cap_expires_year:
+            self.tier2_cap_h100e = None
+
+    def snapshot(self) -> ExportControl:
+        """A copy of the regime (the rules before this year's changes, for the pre-rule months)."""
+        return copy.copy(self)
+
+    def licence_ceiling(self, best_perf: float) -> float:
+        """Highest licensable TPP this year (indexed to the controller's flagship if the rule says so)."""
+        lic = self.licence
+        if lic.max_tpp_indexed and self.licence_base_perf:
+            return float(lic.max_tpp * best_perf / self.licence_base_perf)
+        return float(lic.max_tpp)
 
     def in_window(self, year: int) -> bool:
         """True between announcement and compliance: targets stockpile."""
@@ -138,39 +161,53 @@ class ExportControl:
     def offers(self, nation: Nation, vendor: ChipVendor, price: float, terms: Terms) -> list[Offer]:
         """Every channel through which buyers in ``nation`` can get ``vendor``'s compute this year.
 
-        ``price`` is the vendor's price per H100e this year. Offers carry no quality: a lab's
-        training penalty on variants and domestic chips depends on its own research
-        (:mod:`sim.model.penalties`). A rented offer is open only to labs willing to rent abroad,
-        and a vendor with exclusive buyers sells to them alone (the caller filters both).
+        ``price`` is the vendor's chip price per H100e this year. An owned chip costs the buyer that
+        plus data-centre capex for the power it draws; rented compute costs the rent. Offers carry
+        no training quality: a lab's penalties on variants and domestic chips depend on its own
+        research (:mod:`sim.model.penalties`). A rented offer is open only to labs willing to rent
+        abroad, and a vendor with exclusive buyers sells to them alone (the caller filters both).
         """
+        kw = terms.kw_per_h100e
+        fac = terms.facility_usd_per_kw * kw
+        sv = vendor.serve_per_h100e
         if vendor.domestic is not None:
             if vendor.nation != nation.key:
                 return []
-            return [Offer(DOMESTIC, price, vendor.perf, DOMESTIC_CLASS)]
+            kd = terms.kw_factor_domestic
+            return [Offer(DOMESTIC, price + fac * kd, vendor.perf, DOM, False, price, sv, kw * kd)]
         if not vendor.exports and vendor.nation != nation.key:
             return []
         if not (self.targets(nation) and self.controlled(vendor)):
-            return [Offer(LEGAL, price, vendor.perf)]
+            return [Offer(LEGAL, price + fac, vendor.perf, FULL_CLASS, False, price, sv, kw)]
         out: list[Offer] = []
         avail = self.variant_availability(terms.year)
         if avail > 0 and not nation.ban_compliant_imports:
-            if self.link_rule_only:
-                perf = vendor.perf  # A800/H800: full compute, cut link
-            else:
-                perf = min(vendor.perf, self.tpp_threshold * 0.999 / H100_TPP)
-            out.append(Offer(LEGAL, price * terms.variant_price_factor / avail, perf, VARIANT))
+            vchip = price * terms.variant_price_factor / avail
+            if self.link_rule_only:  # A800/H800: full compute, cut links, a training penalty
+                out.append(Offer(LEGAL, vchip + fac, vendor.perf, LINK, False, vchip, sv, kw))
+            else:  # H20-class: compute capped under the threshold, the flagship's memory kept
+                vperf = min(vendor.perf, self.tpp_threshold * 0.999 / H100_TPP)
+                kv = terms.kw_factor_variant
+                serve = sv * vendor.perf / vperf
+                out.append(Offer(LEGAL, vchip + fac * kv, vperf, MEM, False, vchip, serve, kw * kv))
         lic = self.licence
         licensable = lic.enabled and not nation.ban_compliant_imports
-        if licensable and vendor.flagship_tpp < lic.max_tpp:
-            out.append(Offer(LICENSED, price, vendor.perf))
+        ceiling = self.licence_ceiling(terms.best_controller_perf) if licensable else 0.0
+        flagship_licensable = licensable and vendor.flagship_tpp < ceiling
+        if licensable and (flagship_licensable or ceiling > self.tpp_threshold):
+            # The flagship itself, or the best product under the ceiling (H200 while it is a B200);
+            # the vendor passes part of the licence fee on to the buyer.
+            lperf = vendor.perf if flagship_licensable else ceiling * 0.999 / H100_TPP
+            lchip = price * (1.0 + lic.fee_share * lic.fee_pass_through)
+            serve = sv * vendor.perf / lperf
+            out.append(Offer(LICENSED, lchip + fac, lperf, FULL_CLASS, False, lchip, serve, kw))
+        if flagship_licensable:
             return out
-        if licensable and lic.max_tpp > self.tpp_threshold:
-            # The best licensable product (H200 under a TPP 21,000 ceiling while the flagship
-            # is a B200): full links, performance capped at the licence ceiling.
-            out.append(Offer(LICENSED, price, lic.max_tpp * 0.999 / H100_TPP))
-        out.append(Offer(LEGAL, price, vendor.perf, denied=True))
-        out.append(Offer(SMUGGLED, price * (1 + terms.smuggling_premium), vendor.perf))
-        if self.cloud_loophole_open:
+        out.append(Offer(LEGAL, price + fac, vendor.perf, FULL_CLASS, True, price, sv, kw))
+        schip = price * (1 + terms.smuggling_premium)
+        out.append(Offer(SMUGGLED, schip + fac, vendor.perf, FULL_CLASS, False, price, sv, kw))
+        if self.cloud_loophole_open and terms.rental_open:
             rent = terms.rental_price * (1 + terms.rental_abroad_premium)
-            out.append(Offer(RENTED, rent, vendor.perf))
+            # Counted in H100e against the hosts' pool (chip_perf 1); rented compute trains only.
+            out.append(Offer(RENTED, rent, 1.0, FULL_CLASS, False, 0.0, 0.0, 0.0))
         return out

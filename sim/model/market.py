@@ -1,6 +1,7 @@
-"""Pure functions of the chip market and stocks: leakage, scarcity prices, depreciation.
+"""Pure functions of the chip market and stocks: leakage, depreciation, scores.
 
-Channel choice, caps and rationing are in :mod:`sim.model.clearing`.
+Channel choice, caps and rationing are in :mod:`sim.model.clearing`; prices and capacity in
+:mod:`sim.model.supply`.
 """
 
 from __future__ import annotations
@@ -12,17 +13,6 @@ def smuggling_share(enforcement: float, max_share: float, exponent: float) -> fl
     """Share of denied demand that leaks into smuggling: max x (1 - enforcement)^k."""
     share: float = max_share * (1.0 - min(max(enforcement, 0.0), 1.0)) ** exponent
     return share
-
-
-def scarcity_multiplier(
-    demand: float, capacity: float, elasticity: float, cap: float = 3.0
-) -> float:
-    """Next year's multiplier from excess demand: ``(demand / capacity) ** elasticity``, at most
-    ``cap`` (the multiplier is capped, not the excess); 1 when supply covers demand."""
-    if capacity <= 0 or demand <= capacity:
-        return 1.0
-    multiplier: float = (demand / capacity) ** elasticity
-    return min(cap, multiplier)
 
 
 def depreciate(stock: list[float], rate: float, keep_index: int | None = None) -> None:

@@ -23,23 +23,18 @@ from sim.config.schema import ORIGINS, Event, Scenario, World
 from sim.model import clearing, params, records, trade
 from sim.model.agents import ChipVendor, Lab, Nation
 from sim.model.algorithms import choose_efficiency_share, improve_algorithms
-from sim.model.capability import (
-    FrontierHistory,
-    follower_bonus,
-    score_year,
-    sputnik_labs,
-    train_lab,
-)
+from sim.model.capability import FrontierHistory, diffuse, score_year, sputnik_lab, train_lab
 from sim.model.clearing import RENTED
 from sim.model.controls import ExportControl, Terms
 from sim.model.finance import (
+    ai_demand,
     close_budget,
+    earn_revenue,
     fund_nation,
     lognormal_noise,
     programme_payment,
     raise_capital,
-    sell_models,
-    world_revenue,
+    share_demand,
 )
 from sim.model.market import depreciate, smuggling_share
 from sim.model.policies import (
@@ -53,7 +48,8 @@ from sim.model.policies import (
     TaiwanShock,
     set_lever,
 )
-from sim.model.start import place_start_stocks
+from sim.model.serving import serving_units_needed
+from sim.model.start import place_start_stocks, rental_pool
 from sim.model.trends import Trends
 
 
@@ -133,18 +129,28 @@ class ComputeRaceModel(mesa.Model):
         ]
         self.fired: list[str] = []
         self.stockpile_window = self.vendors_changed = self.controller_mineral_ban = False
+        self.rule_month = 1  #: month this year's new rules bind from (earlier buys: old rules)
+        self.controls_before: ExportControl | None = None
+        self.pre_rule_share = 0.0
         self.sputnik_year: int | None = None
         self.sputnik_lab: str | None = None
         self.sputnik_now = False
+        self.sputnik_lab_now = ""
+        self.sputnik_last: tuple[str, str] | None = None  # (lab, nation) that fired last year
         self.frontier = FrontierHistory(self.world.prehistory_oom_per_year)
-        self.frontier_oom = self.prev_frontier_oom = self.initial_frontier = 0.0
+        self.frontier_oom = self.initial_frontier = 0.0
+        self.frontier_progress = self.frontier_progress_next = self.world.prehistory_oom_per_year
         self.frontier_lab = self.frontier_nation = ""
         self.world_compute = 0.0
-        self.world_revenue = self.world.ai_revenue_usd
+        self.world_revenue = self.world_demand = self.world.ai_revenue_usd
+        self.demand_growth = 1.0
         self.initial_gdp = sum(n.gdp for n in self.nations.values())
+        self.rental_pool = self.rented_total = self.host_income = 0.0
+        self.new_kw = np.zeros(len(self.nations))
         # The year's market: offers, per-lab clearing inputs, first-round channel shares.
         self.book = clearing.OfferBookBuilder(len(self.labs), len(self.vendors)).build()
         self.offer_plan: trade.OfferPlan | None = None
+        self.before_plan: trade.OfferPlan | None = None
         self.buyers = trade.buyers(self.labs, self.nations, self.world, self.controls, 0.0)
         self.first_shares = np.zeros(0)
         nation_ids = list(self.nations)
@@ -157,7 +163,10 @@ class ComputeRaceModel(mesa.Model):
         self.flow_rows: list[records.FlowRow] = []
         self.vendor_rows: list[records.VendorRow] = []
         self.event_log: list[records.EventRow] = []
-        place_start_stocks(scen, self.nations, self.labs, self.vendors, self.controls)
+        place_start_stocks(
+            scen, self.nations, self.labs, self.vendors, self.controls, self.trends.kw_per_h100e
+        )
+        self.rental_pool = rental_pool(self.nations, self.controls)
         self._initial_capability()
         self.datacollector = mesa.DataCollector(
             model_reporters=records.model_reporters(self.nations)
@@ -165,24 +174,29 @@ class ComputeRaceModel(mesa.Model):
         self.datacollector.collect(self)
 
     def _initial_capability(self) -> None:
-        """Score the starting fleets with the previous year's trends, for first-year deltas and lags."""
+        """Score the starting fleets with the previous year's trends, for first-year deltas and
+        lags. Two passes: the second sizes serving to the demand the first pass implies."""
         self.trends = Trends.at(self.world, -1)
-        for lab in self.labs:
-            lab.compute_spend = lab.efficiency_spend = 0.0
-            lab.bonus = lab.d_catchup = 0.0
-            train_lab(lab, self.nations[lab.nation], self.world, self.trends)
-        follower_bonus(self.labs, self.world)
+        for _ in range(2):
+            for lab in self.labs:
+                lab.compute_spend = lab.efficiency_spend = 0.0
+                lab.d_catchup = 0.0
+                train_lab(lab, self.nations[lab.nation], self.world, self.trends, 1.0)
+                lab.oom_hist = [lab.own_oom, lab.own_oom]
+            diffuse(self.labs, self._api_access(), self.world)
+            share_demand(
+                self.labs, self.nations, self.access, self.world, self.world.ai_revenue_usd
+            )
         for lab in self.labs:
             lab.prev_oom = lab.oom
+            lab.oom_hist = [lab.oom, lab.oom]
+        leader = score_year(self.labs, self.nations, self.frontier, self.start_year - 1)
+        self.initial_frontier = self.frontier_oom = leader.oom
         for nation in self.nations.values():
-            nation.prev_oom = nation.oom = max((lab.oom for lab in nation.labs), default=0.0)
-        self.initial_frontier = max(lab.oom for lab in self.labs)
-        self.frontier_oom = self.prev_frontier_oom = self.initial_frontier
-        self.frontier.record(self.start_year - 1, self.initial_frontier)
-        for lab in self.labs:
-            lab.lag_months = self.frontier.lag_months(lab.oom, self.start_year - 1)
-        for nation in self.nations.values():
-            nation.lag_months = self.frontier.lag_months(nation.oom, self.start_year - 1)
+            nation.prev_oom = nation.oom
+            nation.private_spend = sum(
+                lab.external_usd + lab.reinvest_share * lab.revenue_usd for lab in nation.labs
+            )
         self.trends = Trends.at(self.world, self.t)
 
     # ------------------------------------------------------------------ the year
@@ -201,32 +215,52 @@ class ComputeRaceModel(mesa.Model):
 
     # ------------------------------------------------------------------ phase 1
     def apply_policies(self) -> None:
-        """Every policy in order: stockpiling, events, players' moves, reactions, controls, shocks."""
+        """Every policy in order: stockpiling, events, players' moves, reactions, controls, shocks.
+
+        A rule that binds from a later month than January (a compliance month, an event's
+        ``month``) leaves the months before it under the old rules: the year's market then has
+        both regimes, weighted by their share of the year."""
         self.fired = []
+        c = self.controls
+        c.update(self.year)
+        before = c.snapshot()
+        self.rule_month = 1
+        if c.enabled and self.year == c.comply_year:
+            self.rule_month = c.comply_month
+            before.active = False
         for policy in self.policies:
             policy.apply(self, self.year)
+        self.pre_rule_share = (self.rule_month - 1) / 12.0
+        self.controls_before = before if self.pre_rule_share > 0 else None
+        if c.licence.enabled and c.licence_base_perf is None:
+            c.licence_base_perf = self._best_controller_perf()
         if self.vendors_changed:  # a yield or HBM event changes this year's domestic output
-            hbm_limited = self.controls.active and self.controls.hbm_controls
+            hbm_limited = c.active and c.hbm_controls
             for v in self.vendors:
                 if v.domestic is not None:
                     v.capacity = v.domestic_capacity(hbm_limited)
             self.vendors_changed = False
         self.controller_mineral_ban = any(
-            n.mineral_ban and self.controls.targets(n) for n in self.nations.values()
+            n.mineral_ban and c.targets(n) for n in self.nations.values()
         )
 
     # ------------------------------------------------------------------ phase 2
     def finance(self) -> None:
-        """Budgets: reinvested revenue + external capital (capped by GDP) + subsidies + programmes."""
-        gain = self.frontier_oom - self.prev_frontier_oom
-        shocks = self.rng.standard_normal(len(self.labs))
-        raise_capital(self.labs, self.world, self.t == 0, gain, shocks)
+        """Budgets: reinvested revenue + investors (soft saturation, mood) + the state
+        (subsidies, grants, programmes that also build power)."""
+        shocks = self.rng.standard_normal(len(self.labs)).tolist()
+        raise_capital(
+            self.labs, self.nations, self.world, self.t == 0, self.frontier_progress, shocks
+        )
         for nation in self.nations.values():
             fund_nation(nation, nation.labs)
             p = nation.programme
             if p is not None and p.lab in self.lab_by_key:
                 paid = programme_payment(p, self.year)
                 self.lab_by_key[p.lab].programme_funds = p.delivery_share * paid
+                if paid > 0 and nation.grid is not None:
+                    # A compute programme builds its data centres too (Stargate: ~10 GW).
+                    nation.grid.capacity_gw += p.delivery_share * p.power_gw / p.years
         c = self.controls
         for lab in self.labs:
             stockpiling = self.stockpile_window and self.nations[lab.nation].tier in c.target_tiers
@@ -234,57 +268,109 @@ class ComputeRaceModel(mesa.Model):
 
     # ------------------------------------------------------------------ phase 3
     def allocate(self) -> None:
-        """Strategies split each budget between compute and efficiency R&D, at the prices and
-        access each lab faces (this year's offers, fixed within the year)."""
-        w, c = self.world, self.controls
-        terms = Terms(
-            self.year,
-            self.trends.rental_price,
-            w.smuggling_premium,
-            w.rental_abroad_premium,
-            w.variant_price_factor,
-        )
+        """This year's offers at this year's prices; each lab weighs training against serving
+        value, sees the price it pays relative to the median allied lab (its constraint) and
+        splits its budget between compute and efficiency R&D."""
+        w, c, n = self.world, self.controls, len(self.labs)
+        dep = w.depreciation
+        for lab in self.labs:
+            # Chips are valued for training and for serving, weighted by how short of serving
+            # capacity the lab expects to be.
+            need = serving_units_needed(
+                lab.demand_usd * self.demand_growth,
+                w.serving_cost_share,
+                self.trends.serve_unit_cost,
+            )
+            have = sum(lab.serve) * (1.0 - dep) + 1.0
+            lab.serve_weight = min(0.8, max(w.serving_value_floor, need / (need + have)))
         book, self.offer_plan = trade.offer_book(
             self.labs,
             self.nations,
             self.vendors,
             c,
             w,
-            terms,
+            self._terms(),
             self.controller_mineral_ban,
             self.offer_plan,
         )
+        f = self.pre_rule_share
+        if self.controls_before is not None:
+            old, self.before_plan = trade.offer_book(
+                self.labs,
+                self.nations,
+                self.vendors,
+                self.controls_before,
+                w,
+                self._terms(),
+                self.controller_mineral_ban,
+                self.before_plan,
+            )
+            book = trade.split_year(old, book, n)
         self.book = book
         everything = np.ones(len(book), dtype=np.bool_)
         self.first_shares = clearing.primary_shares(book, everything, w.channel_price_elasticity)
         buyers = trade.buyers(
             self.labs, self.nations, w, c, trade.smuggle_share(self._smuggling(), 1.0)
         )
+        if book.n_labs > n:
+            buyers = trade.twice(buyers, f)
+        # List price per unit of training value, at the split the lab would choose for training.
+        train_book = replace(book, cost=book.price / book.quality)
         shares = clearing.split_money(
-            book,
+            train_book,
             everything,
             buyers.smuggle,
             buyers.rent,
             buyers.domestic_min,
             w.channel_price_elasticity,
-            self.first_shares,
         )
-        lab_of, n = book.layout.lab, book.n_labs
+        if book.n_labs > n:
+            lab_weight = np.concatenate([np.full(n, f), np.full(n, 1.0 - f)])
+            shares = shares * lab_weight[book.layout.lab]
+        lab_of = book.layout.lab % n
         spent = np.bincount(lab_of, shares, n).tolist()
         eff_cost = np.bincount(lab_of, shares * book.price / book.quality, n).tolist()
         for i, lab in enumerate(self.labs):
-            # Access counts as price: a lab that got only part of the chips it paid for last year
-            # (rationed, denied) faces a proportionally higher effective price per usable H100e.
-            lab.effective_price = (
-                eff_cost[i] / spent[i] / max(lab.fill_rate, w.min_fill_rate)
-                if spent[i] > 0
-                else math.inf
-            )
+            lab.list_price = eff_cost[i] / spent[i] if spent[i] > 0 else math.inf
+            # Access counts as price: a lab that got only part of the chips it paid for last
+            # year (rationed, denied) faces a proportionally higher effective price.
+            lab.effective_price = lab.list_price / max(lab.fill_rate, w.min_fill_rate)
+        # Constraint: how much dearer usable compute is for a lab than for the median lab of an
+        # allied nation at list prices (controls, penalties), not shortages everyone shares.
+        free = sorted(
+            lab.list_price
+            for lab in self.labs
+            if self.nations[lab.nation].tier == "ally" and math.isfinite(lab.list_price)
+        )
+        p_ref = free[len(free) // 2] if free else 1.0
+        for lab in self.labs:
+            price = lab.list_price
+            lab.constraint = max(0.0, 1.0 - p_ref / price) if math.isfinite(price) else 1.0
             share = choose_efficiency_share(lab, w, self.trends)
+            lab.share_now = share
             lab.efficiency_spend = share * lab.budget
             lab.compute_budget = (1.0 - share) * lab.budget
-            lab.share_now = share
-        self.buyers = replace(buyers, budget=np.array([lab.compute_budget for lab in self.labs]))
+        budget = np.array([lab.compute_budget for lab in self.labs])
+        if book.n_labs > n:
+            budget = np.concatenate([f * budget, (1.0 - f) * budget])
+        self.buyers = replace(buyers, budget=budget)
+
+    def _terms(self) -> Terms:
+        """This year's market terms shared by every offer."""
+        w, tr = self.world, self.trends
+        return Terms(
+            year=self.year,
+            rental_price=tr.rental_price,
+            smuggling_premium=w.smuggling_premium,
+            rental_abroad_premium=w.rental_abroad_premium,
+            variant_price_factor=w.variant_price_factor,
+            kw_per_h100e=tr.kw_per_h100e,
+            facility_usd_per_kw=w.facility_usd_per_kw,
+            kw_factor_variant=w.kw_factor_variant,
+            kw_factor_domestic=w.kw_factor_domestic,
+            rental_open=self.rental_pool > 0,
+            best_controller_perf=self._best_controller_perf(),
+        )
 
     def _smuggling(self) -> float:
         """Share of denied money that leaks into smuggling at this year's enforcement."""
@@ -293,10 +379,19 @@ class ComputeRaceModel(mesa.Model):
             self.controls.enforcement, w.smuggling_max_share, w.smuggling_enforcement_exponent
         )
 
+    def _best_controller_perf(self) -> float:
+        """H100e per chip of the controller's best flagship (indexed licence ceilings)."""
+        perfs = [
+            v.perf
+            for v in self.vendors
+            if v.nation == self.controls.controller and v.domestic is None
+        ]
+        return max(perfs, default=1.0)
+
     # ------------------------------------------------------------------ phase 4
     def trade_chips(self) -> None:
-        """Orders meet supply through the control regime: leakage, caps, rationing, prices
-        (:func:`sim.model.clearing.clear`), then delivery, payment and flows."""
+        """Orders meet supply through the control regime: leakage, caps, the hosts' rental pool,
+        power, rationing (:func:`sim.model.clearing.clear`), then delivery, payment and flows."""
         w, c = self.world, self.controls
         base = self._smuggling()
         noise = self.rng.standard_normal(len(self.nations)).tolist()
@@ -304,11 +399,14 @@ class ComputeRaceModel(mesa.Model):
             trade.smuggle_share(base, lognormal_noise(w.smuggling_noise_sd, z)) for z in noise
         ]
         buyers = replace(self.buyers, smuggle=np.array(by_nation)[self.buyers.nation])
+        caps = trade.caps(
+            c, self.labs, self.nations, self.vendors, self.book.layout, self.rental_pool
+        )
         orders = clearing.clear(
             self.book,
             buyers,
             np.array([v.capacity for v in self.vendors]),
-            trade.caps(c, self.labs, self.nations, self.vendors, self.book.layout),
+            caps,
             w.channel_price_elasticity,
             first_shares=self.first_shares,
         )
@@ -322,11 +420,18 @@ class ComputeRaceModel(mesa.Model):
             c.licence.fee_share,
             np.array([n.cum_domestic_h100e for n in self.nations.values()]),
         )
-        trade.settle_vendors(self.vendors, got, orders.demand, w)
+        trade.settle_vendors(self.vendors, got, orders.demand)
         trade.settle_labs(self.labs, got)
         c.licence_fees = got.licence_fees
-        for nation, cum in zip(self.nations.values(), got.domestic_h100e.tolist(), strict=True):
-            nation.cum_domestic_h100e = cum
+        self.host_income = got.host_income
+        self.rented_total = orders.rented
+        self.new_kw = got.new_kw
+        wanted, new = orders.power_demand.tolist(), got.new_kw.tolist()
+        for i, nation in enumerate(self.nations.values()):
+            nation.cum_domestic_h100e = float(got.domestic_h100e[i])
+            if nation.grid is not None:
+                nation.grid.demand_gw = wanted[i] / 1e6
+                nation.grid.used_gw += new[i] / 1e6
         nation_ids, vendor_ids, y = list(self.nations), [v.key for v in self.vendors], self.year
         make = records.FlowRow._make
         for vi, ni, ch, h, chips, rev, spend in got.flows:
@@ -336,47 +441,82 @@ class ComputeRaceModel(mesa.Model):
 
     # ------------------------------------------------------------------ phase 5
     def update_stocks(self) -> None:
-        """Depreciate owned compute, end last year's leases, add this year's purchases."""
+        """Depreciate owned compute (retired chips free their power), end last year's leases,
+        add this year's purchases."""
         dep = self.world.depreciation
         for lab in self.labs:
             depreciate(lab.stock, dep, keep_index=RENTED)
-            depreciate(lab.quality_stock, dep)
+            depreciate(lab.flop, dep)
+            depreciate(lab.serve, dep)
             for i, b in enumerate(lab.bought):
                 lab.stock[i] += b
             for i, b in enumerate(lab.bought_class):
-                lab.quality_stock[i] += b
+                lab.flop[i] += b
+            for i, b in enumerate(lab.bought_serve):
+                lab.serve[i] += b
+        new = self.new_kw.tolist()
+        for i, nation in enumerate(self.nations.values()):
+            g = nation.grid
+            if g is not None:
+                gw = new[i] / 1e6
+                g.used_gw = (g.used_gw - gw) * (1.0 - dep) + gw
 
     # ------------------------------------------------------------------ phase 6
     def improve_algorithms(self) -> None:
-        """Own R&D with diminishing returns plus catch-up toward the best open and closed labs."""
-        shocks = self.rng.standard_normal(len(self.labs))
+        """Own R&D with diminishing returns, method spillover toward the best open and closed
+        labs, and the necessity edge of constrained labs."""
+        shocks = self.rng.standard_normal(len(self.labs)).tolist()
         improve_algorithms(self.labs, self.world, self.trends.rd_reference, shocks)
 
     # ------------------------------------------------------------------ phase 7
     def train(self) -> None:
-        """Flagship runs: FLOP, effective compute, OOM score, costs; frontier, lags, Sputnik flag."""
+        """Serve first, train the rest: flagship runs, own capability, diffusion through open
+        weights and APIs; the frontier, lags and the Sputnik flag."""
         for lab in self.labs:
-            train_lab(lab, self.nations[lab.nation], self.world, self.trends)
-        follower_bonus(self.labs, self.world)
+            train_lab(lab, self.nations[lab.nation], self.world, self.trends, self.demand_growth)
+        diffuse(self.labs, self._api_access(), self.world)
         leader = score_year(self.labs, self.nations, self.frontier, self.year)
+        self.frontier_progress_next = leader.oom - self.frontier_oom
         self.frontier_oom = leader.oom
         self.frontier_lab = leader.key
         self.frontier_nation = leader.nation
         self.world_compute = sum(lab.total_stock for lab in self.labs)
-        first = sputnik_labs(self.labs, self.nations, leader, self.world)
-        self.sputnik_now = bool(first)
-        if first and self.sputnik_year is None:
-            self.sputnik_year, self.sputnik_lab = self.year, first[0].key
-            self.log_event("sputnik", f"Sputnik moment: {first[0].name}")
+        first = sputnik_lab(self.labs, self.nations, leader, self.world)
+        self.sputnik_now = first is not None
+        self.sputnik_lab_now = first.key if first is not None else ""
+        self.sputnik_last = (first.key, first.nation) if first is not None else None
+        if first is not None:
+            first.boost += self.world.sputnik_investor_boost
+            if self.sputnik_year is None:
+                self.sputnik_year, self.sputnik_lab = self.year, first.key
+            self.log_event("sputnik", f"Sputnik moment: {first.name}")
+
+    def _api_access(self) -> dict[tuple[str, str], float]:
+        """Share of a seller nation's models that a buyer nation's labs can query (API
+        distillation): 1, less the controller's block on target-tier firms. Distillation
+        reaches across markets (proxies, resellers), so it does not follow market access; a
+        leakier world (``diffusion`` above 1) makes blocks leakier."""
+        c, w = self.controls, self.world
+        block = c.api_block if c.active else 0.0
+        block *= min(1.0, 1.0 / w.diffusion) if w.diffusion > 0 else 1.0
+        return {
+            (seller, buyer): 1.0 - block if seller == c.controller and c.targets(bn) else 1.0
+            for seller in self.nations
+            for buyer, bn in self.nations.items()
+        }
 
     # ------------------------------------------------------------------ phase 8
     def sell_models(self) -> None:
-        """World AI revenue follows the frontier; labs share it by capability, price and access."""
+        """World AI demand follows the frontier (saturating in GDP); labs share it by capability,
+        serving cost, price and access; revenue needs serving capacity; hosts earn rent."""
+        w = self.world
         gdp = sum(n.gdp for n in self.nations.values())
-        gain = self.frontier_oom - self.initial_frontier
-        self.world_revenue = world_revenue(self.world, gain, gdp, self.initial_gdp)
-        sell_models(
-            self.labs, self.nations, self.access, self.world, self.world_revenue, self.frontier_oom
+        demand = ai_demand(w, self.frontier_oom - self.initial_frontier, gdp, self.initial_gdp)
+        self.demand_growth = demand / self.world_demand if self.world_demand > 0 else 1.0
+        self.world_demand = demand
+        share_demand(self.labs, self.nations, self.access, w, demand)
+        self.world_revenue = earn_revenue(
+            self.labs, self.nations, w, self.trends.serve_unit_cost, self.host_income
         )
 
     # ------------------------------------------------------------------ phase 9
@@ -386,14 +526,21 @@ class ComputeRaceModel(mesa.Model):
 
     # ------------------------------------------------------------------ phase 10
     def advance(self) -> None:
-        """Technology and economy move on; the clock advances; stop after the last year."""
+        """Technology, supply, power and the economy move on; the clock advances; stop after the
+        last year."""
         trade.advance_vendors(self.vendors, self.nations, self.controls, self.world)
+        growth = max(self.demand_growth, 1.0) ** 0.5
         for nation in self.nations.values():
+            nation.private_spend = sum(lab.external_now + lab.reinvested for lab in nation.labs)
+            if nation.grid is not None:
+                nation.grid.advance(self.t, growth)
             nation.gdp *= 1.0 + nation.gdp_growth
             nation.prev_oom = nation.oom
         for lab in self.labs:
+            lab.oom_hist = [lab.oom_hist[1], lab.oom]
             lab.prev_oom = lab.oom
-        self.prev_frontier_oom = self.frontier_oom
+        self.frontier_progress = self.frontier_progress_next
+        self.rental_pool = rental_pool(self.nations, self.controls)
         self.year += 1
         self.t += 1
         self.trends = Trends.at(self.world, self.t)

@@ -3,7 +3,7 @@
 A path names a scenario parameter as in scenario files (``controls.enforcement``,
 ``labs.deepseek.open_weights``, ``vendors.huawei.domestic.yield_rate``; see
 :mod:`sim.config.paths`). Agents and the export-control regime hold their levers as attributes;
-``world`` and nested sections (``controls.licence``, ``nations.X.reaction``,
+``world`` and nested sections (``controls.licence``, ``nations.X.reactions``,
 ``nations.X.programme``, ``vendors.X.domestic``) are frozen config objects that a write replaces
 with an updated copy. Values are validated against the schema before they are written.
 
@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from sim.config.paths import check_param_path
+from sim.config.paths import check_param_path, structured_value
 from sim.model.agents import ChipVendor, Lab, Nation
 
 if TYPE_CHECKING:
@@ -27,7 +27,14 @@ if TYPE_CHECKING:
 
 # Domestic-industry parameters that the model advances every year: the live values are vendor
 # attributes, so reads and writes of ``vendors.X.domestic.<name>`` go to the vendor.
-LIVE_DOMESTIC = ("gross_dies", "yield_rate")
+LIVE_DOMESTIC = {
+    "gross_dies": "gross_dies",
+    "dies_growth": "dies_growth",
+    "yield_rate": "yield_rate",
+    "die_bank": "die_bank",
+    "hbm_stockpile_stacks": "hbm_stockpile",
+    "hbm_domestic_stacks": "hbm_domestic",
+}
 
 
 def _owner(model: ComputeRaceModel, path: str) -> tuple[Any, list[str]]:
@@ -53,7 +60,7 @@ def get_param(model: ComputeRaceModel, path: str) -> Any:
     if isinstance(target, ChipVendor) and rest[:1] == ["domestic"] and rest[-1] in LIVE_DOMESTIC:
         if target.domestic is None:
             raise AttributeError(f"{path}: vendor has no domestic industry")
-        return getattr(target, rest[-1])
+        return getattr(target, LIVE_DOMESTIC[rest[-1]])
     for part in rest:
         target = getattr(target, part)
     return target
@@ -64,6 +71,7 @@ def set_param(model: ComputeRaceModel, path: str, value: Any) -> None:
     err = check_param_path(model.scenario, path, value)
     if err:
         raise ValueError(f"{path}: {err}")
+    value = structured_value(model.scenario, path, value)
     if isinstance(value, list):
         value = tuple(value)
     target, rest = _owner(model, path)
@@ -104,15 +112,24 @@ def _sync_live(agent: Nation | Lab | ChipVendor, rest: list[str], value: Any) ->
     name = rest[-1]
     if isinstance(agent, ChipVendor):
         if rest == ["perf_h100e"]:
-            agent.price_per_h100e *= agent.perf / value  # same chip price, more H100e per chip
+            # Same chip price and cost, more H100e per chip.
+            ratio = agent.perf / value
+            agent.price_per_h100e *= ratio
+            agent.cost_per_h100e *= ratio
+            agent.base_cost *= ratio
             agent.perf = value
         elif rest == ["price_usd"]:
             agent.price_per_h100e = value / agent.perf
         elif rest == ["capacity_chips"] and agent.domestic is None:
+            agent.potential = value
             agent.capacity = value * (1.0 - agent.disruption)
         elif rest[:1] == ["domestic"] and name in LIVE_DOMESTIC:
-            setattr(agent, name, value)
+            setattr(agent, LIVE_DOMESTIC[name], value)
     elif isinstance(agent, Nation) and rest == ["gdp_usd"]:
         agent.gdp = value
+    elif isinstance(agent, Nation) and agent.grid is not None and rest == ["power_build_rate"]:
+        agent.grid.build_rate = value
+    elif isinstance(agent, Nation) and agent.grid is not None and rest == ["power_lead_years"]:
+        agent.grid.lead_years = value
     elif isinstance(agent, Lab) and rest == ["efficiency"]:
         agent.log_eff = math.log(value)

@@ -10,7 +10,8 @@ A policy is built once, ``apply(model, year)`` runs in the first phase of every 
    cards, in list order.
 3. :class:`ScheduledEvents` over ``model.player_events``: players' moves and facilitator
    overrides, applied as they are.
-4. :class:`ReactionRule`, one per nation with a reaction: respond once when the rival gets close.
+4. :class:`ReactionRule`, one per nation with reactions: each rule fires when its trigger holds on
+   last year's observed state (a Sputnik moment, a lag, a rival's lever), once or every year.
 5. :class:`~sim.model.controls.ExportControl`: the rules in force this year.
 6. :class:`TaiwanShock`: a shock set this year (``world.taiwan_shock``) disrupts production.
 
@@ -113,11 +114,14 @@ class ScheduledEvents:
         self.source = source
 
     def apply(self, model: ComputeRaceModel, year: int) -> None:
-        """Set the parameters of this year's events; note announced controls changes."""
+        """Set the parameters of this year's events; note announced controls changes and the
+        month a new rule binds from (earlier purchases of the year are under the old rules)."""
         for ev in self.events:
             if ev.year == year:
                 for path, value in ev.set.items():
                     model.set_lever(path, value, self.source, ev.title)
+                if ev.month > 1 and any(p.startswith("controls.") for p in ev.set):
+                    model.rule_month = max(model.rule_month, ev.month)
                 model.log_event("event", ev.title)
             elif (
                 ev.announce_year == year
@@ -133,41 +137,95 @@ class ScheduledEvents:
 
 @dataclass
 class ReactionRule:
-    """A nation's reaction rule (the ``nations.X.reaction`` lever, read each year): when the rival
-    gets within ``trigger_lag_months`` of the frontier (or a Sputnik moment fires), respond once:
-    more subsidy and, for the export controller, tighter enforcement and possibly a closed cloud
-    loophole."""
+    """A nation's reaction rules (the ``nations.X.reactions`` lever, read each year).
+
+    From the second year on, each rule's trigger is checked on last year's observed state: a
+    Sputnik moment caused by a lab of the rival (``sputnik_by_rival``) or of the nation itself
+    (``sputnik_by_own``), the rival's lag below or the nation's own lag above ``threshold`` months,
+    or the live value of the ``watch`` lever above or below ``threshold`` (a counter-move). Its
+    actions set or add to levers (held levers become proposals), grant money to the lab that caused
+    the trigger (else the nation's most capable lab) and boost that lab's investors. A rule fires
+    once unless ``once = false``; it is logged only when it changed something, with what.
+    """
 
     nation: str
     fired: list[Event] = field(default_factory=list)
 
     def apply(self, model: ComputeRaceModel, year: int) -> None:
-        """Fire once, from the second year on, when the trigger holds."""
+        """Check every rule of the nation and apply the actions of those whose trigger holds."""
         me = model.nations[self.nation]
-        r: Reaction | None = me.reaction
-        if r is None or me.reacted or model.t == 0:
+        if model.t == 0:
             return
-        rival = model.nations[r.rival]
-        if not (rival.lag_months < r.trigger_lag_months or (r.on_sputnik and model.sputnik_now)):
-            return
-        me.reacted = True
-        title = f"{me.name} responds to {rival.name}"
-        changes: dict[str, Any] = {
-            f"nations.{self.nation}.subsidy_usd": me.subsidy_usd + r.subsidy_increase_usd
-        }
-        c = model.controls
-        if self.nation == c.controller:
-            changes["controls.enforcement"] = min(1.0, c.enforcement + r.enforcement_increase)
-            if r.close_cloud_loophole:
-                changes["controls.cloud_loophole_open"] = False
-        for path, value in changes.items():
-            model.set_lever(path, value, REACTION, title)
-        self.fired.append(Event(year=year, title=title, set=changes))
-        model.log_event("reaction", title)
+        for k, rule in enumerate(me.reactions):
+            if rule.once and k in me.fired:
+                continue
+            trigger = _trigger(model, me.key, rule)
+            if trigger is None:
+                continue
+            me.fired.add(k)
+            title = rule.title or f"{me.name} reacts ({rule.trigger})"
+            done: dict[str, Any] = {}
+            for path, value in rule.set.items():
+                if model.get_param(path) != value and model.set_lever(path, value, REACTION, title):
+                    done[path] = value
+            for path, inc in rule.add.items():
+                new = bounded(model, path, model.get_param(path) + inc)
+                if new != model.get_param(path) and model.set_lever(path, new, REACTION, title):
+                    done[path] = new
+            lab = model.lab_by_key.get(trigger) if trigger else None
+            if lab is None and me.labs:
+                lab = max(me.labs, key=lambda x: x.oom)
+            notes = []
+            if lab is not None and rule.grant_usd > 0:
+                lab.grants.append([rule.grant_usd, float(rule.grant_years)])
+                notes.append(f"grant to {lab.key}")
+            if lab is not None and rule.investor_boost > 0:
+                lab.boost += rule.investor_boost
+                notes.append(f"investors of {lab.key}")
+            if done or notes:
+                what = ", ".join([*(f"{p} = {v}" for p, v in done.items()), *notes])
+                model.log_event("reaction", f"{title} ({what})")
+                if done:
+                    self.fired.append(Event(year=year, title=title, set=done))
 
     def to_events(self) -> list[Event]:
-        """The responses it made, as dated events."""
+        """The lever changes it made, as dated events (grants and boosts are not levers)."""
         return list(self.fired)
+
+
+def _trigger(model: ComputeRaceModel, nation: str, rule: Reaction) -> str | None:
+    """The lab that set ``rule`` off (``""`` if no single lab did), or None if it does not hold."""
+    last = model.sputnik_last
+    if rule.trigger == "sputnik_by_rival":
+        return last[0] if last and last[1] == rule.rival else None
+    if rule.trigger == "sputnik_by_own":
+        return last[0] if last and last[1] == nation else None
+    if rule.trigger == "rival_lag_below":
+        assert rule.rival is not None
+        return "" if model.nations[rule.rival].lag_months < rule.threshold else None
+    if rule.trigger == "own_lag_above":
+        return "" if model.nations[nation].lag_months > rule.threshold else None
+    assert rule.watch is not None
+    value = float(model.get_param(rule.watch))
+    if rule.trigger == "rival_lever_above":
+        return "" if value > rule.threshold else None
+    return "" if value < rule.threshold else None
+
+
+def bounded(model: ComputeRaceModel, path: str, value: float) -> float:
+    """``value`` kept inside the bounds the schema gives ``path``."""
+    from sim.config.paths import resolve_field
+
+    fld, _ = resolve_field(model.scenario, path)
+    if fld is None:
+        return value
+    for meta in fld.metadata:
+        lo, hi = getattr(meta, "ge", None), getattr(meta, "le", None)
+        if lo is not None:
+            value = max(value, lo)
+        if hi is not None:
+            value = min(value, hi)
+    return value
 
 
 @dataclass
@@ -188,8 +246,8 @@ class TaiwanShock:
             v.disruption = max(v.disruption, shock * v.taiwan_dependence)
             if v.domestic is not None:
                 v.capacity = v.domestic_capacity(hbm_limited)
-            else:  # the shock hits this year's output
-                v.capacity = v.capacity_chips * (1.0 - v.disruption)
+            else:  # the shock hits this year's output, not the undisrupted potential
+                v.capacity = v.potential * (1.0 - v.disruption)
         model.world = model.world.model_copy(update={"taiwan_shock": 0.0})
         self.fired.append(Event(year=year, title="Taiwan shock", set={"world.taiwan_shock": shock}))
 

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from sim.config.schema import ORIGINS
+from sim.model.start import class_kw
 
 if TYPE_CHECKING:
     from sim.model.model import ComputeRaceModel
@@ -27,6 +28,9 @@ class YearRow(NamedTuple):
     sputnik_moment: bool
     sputnik_lab: str
     world_ai_revenue_usd: float
+    world_ai_demand_usd: float  #: what users would pay (revenue needs serving capacity)
+    rental_pool_h100e: float  #: capacity foreign hosts offered to renters from target nations
+    rented_h100e: float  #: of which rented
     licence_fees_usd: float
     largest_cluster_h100e: float
     enforcement: float
@@ -42,6 +46,7 @@ class NationRow(NamedTuple):
     tier: str
     oom: float
     lag_months: float
+    oom_gap: float  #: frontier OOM minus the nation's
     compute_h100e: float
     compute_share: float
     largest_run_flop: float
@@ -50,12 +55,15 @@ class NationRow(NamedTuple):
     smuggled_share: float
     rented_share: float
     domestic_chip_share: float
-    efficiency_spend_share: float
+    efficiency_spend_share: float  #: budget-weighted efficiency share its labs chose
     ai_spend_usd: float
     compute_spend_usd: float
+    facility_spend_usd: float  #: data-centre part of the compute spend
     efficiency_spend_usd: float
     revenue_usd: float
     subsidy_usd: float
+    power_capacity_gw: float  #: AI data-centre power (0: unlimited)
+    power_used_gw: float  #: drawn by its owned fleet
     best_lab: str
     d_oom: float
     d_oom_compute: float
@@ -88,10 +96,17 @@ class LabRow(NamedTuple):
     efficiency_spend_usd: float
     efficiency_share: float
     effective_price_usd: float
+    constraint: float  #: 1 - median allied lab's price / own price
+    serving_need_units: float
+    serving_covered_units: float
+    facility_spend_usd: float
     cluster_h100e: float
     training_quality: float
     training_flop: float
     effective_flop: float
+    own_oom: float  #: from its own compute and algorithms
+    diffusion_bonus_oom: float  #: learned from better models (open weights, APIs)
+    teacher: str  #: the model it learned most from
     headline_training_cost_usd: float
     total_cost_usd: float
     revenue_usd: float
@@ -145,7 +160,7 @@ FLOW_COLUMNS = FlowRow._fields
 VENDOR_COLUMNS = VendorRow._fields
 EVENT_COLUMNS = EventRow._fields
 assert LAB_COLUMNS[7:12] == tuple(f"{o}_h100e" for o in ORIGINS)
-assert NATION_COLUMNS[8:13] == (*(f"{o}_share" for o in ORIGINS[:4]), "domestic_chip_share")
+assert NATION_COLUMNS[9:14] == (*(f"{o}_share" for o in ORIGINS[:4]), "domestic_chip_share")
 
 SMUGGLED_INDEX = ORIGINS.index("smuggled")
 Row = TypeVar("Row", NationRow, LabRow)
@@ -201,8 +216,11 @@ def append_rows(m: ComputeRaceModel) -> None:
                 m.frontier_nation,
                 m.world_compute,
                 m.sputnik_now,
-                (m.sputnik_lab or "") if m.sputnik_now else "",
+                m.sputnik_lab_now,
                 m.world_revenue,
+                m.world_demand,
+                m.rental_pool,
+                m.rented_total,
                 m.controls.licence_fees,
                 m.trends.cluster_cap,
                 m.controls.enforcement,
@@ -213,7 +231,6 @@ def append_rows(m: ComputeRaceModel) -> None:
     )
     vendor_row = VendorRow._make
     for v in m.vendors:
-        price = v.price_per_h100e * v.scarcity
         m.vendor_rows.append(
             vendor_row(
                 (
@@ -224,7 +241,7 @@ def append_rows(m: ComputeRaceModel) -> None:
                     v.demand_chips,
                     v.sold_chips,
                     v.perf,
-                    price,
+                    v.price_per_h100e,
                     v.revenue,
                 )
             )
@@ -253,10 +270,17 @@ def append_rows(m: ComputeRaceModel) -> None:
                     lab.efficiency_spend,
                     lab.share_now,
                     lab.effective_price,
+                    lab.constraint,
+                    lab.serve_need,
+                    lab.serve_covered,
+                    lab.facility_spend,
                     lab.cluster,
                     lab.quality,
                     lab.training_flop,
                     lab.effective_flop,
+                    lab.own_oom,
+                    lab.bonus,
+                    lab.teacher,
                     lab.headline_cost,
                     lab.total_cost,
                     lab.revenue,
@@ -271,13 +295,17 @@ def append_rows(m: ComputeRaceModel) -> None:
         )
     world = m.world_compute or 1.0
     nation_row = NationRow._make
+    kw = class_kw(m.world, m.trends.kw_per_h100e)
     for n in m.nations.values():
         labs = n.labs
         stock = [sum(col, 0.0) for col in zip(*[lab.stock for lab in labs], strict=True)]
         stock = stock or [0.0] * len(ORIGINS)
         comp = sum([lab.compute_spend for lab in labs], 0.0)
+        fac = sum([lab.facility_spend for lab in labs], 0.0)
         eff = sum([lab.efficiency_spend for lab in labs], 0.0)
         rev = sum([lab.revenue for lab in labs], 0.0)
+        chosen = sum([lab.share_now * lab.budget for lab in labs], 0.0)
+        budget = sum([lab.budget for lab in labs], 0.0)
         largest = max([0.0, *[lab.training_flop for lab in labs]])
         total = sum(stock)
         shares = [s / total if total > 0 else 0.0 for s in stock]
@@ -285,6 +313,12 @@ def append_rows(m: ComputeRaceModel) -> None:
         d = n.oom - n.prev_oom
         de = best.d_eff if best else 0.0
         dc = best.d_catchup if best else 0.0
+        grid = n.grid
+        if grid is not None:
+            capacity, used = grid.capacity_gw, grid.used_gw
+        else:  # unlimited power: what its fleet would draw at this year's chips
+            capacity = 0.0
+            used = sum(f * k for lab in labs for f, k in zip(lab.flop, kw, strict=True)) / 1e6
         m.nation_rows.append(
             nation_row(
                 (
@@ -293,16 +327,20 @@ def append_rows(m: ComputeRaceModel) -> None:
                     n.tier,
                     n.oom,
                     n.lag_months,
+                    m.frontier_oom - n.oom,
                     total,
                     total / world,
                     largest,
                     *shares,
-                    eff / (eff + comp) if eff + comp > 0 else 0.0,
+                    chosen / budget if budget > 0 else 0.0,
                     eff + comp,
                     comp,
+                    fac,
                     eff,
                     rev,
                     n.subsidy_usd,
+                    capacity,
+                    used,
                     best.key if best else "",
                     d,
                     d - de - dc,

@@ -1,5 +1,6 @@
 """The chip market's inputs and outputs on the agents' side: this year's offers, buyers and caps
-for :mod:`sim.model.clearing`, and what the cleared market delivers back to labs and vendors."""
+for :mod:`sim.model.clearing`, what the cleared market delivers back to labs and vendors, and
+how vendors' costs, prices and capacity move on."""
 
 from __future__ import annotations
 
@@ -13,10 +14,10 @@ import numpy as np
 from sim.config.schema import World
 from sim.model import clearing
 from sim.model.agents import ChipVendor, Lab, Nation
-from sim.model.clearing import DOMESTIC_CLASS, RENTED, VARIANT, FloatArray, IntArray, Offer
+from sim.model.clearing import DOM, LINK, RENTED, FloatArray, IntArray, Offer
 from sim.model.controls import ExportControl, Terms
-from sim.model.market import scarcity_multiplier
 from sim.model.penalties import domestic_penalty, hardware_penalty
+from sim.model.supply import expansion_order, scarcity, smooth_price, target_price, utilisation
 
 SMUGGLE_MAX = 0.95  # smuggling never takes all denied money, however noisy the year
 
@@ -30,7 +31,9 @@ class OfferPlan:
     shape: tuple[Any, ...]
     layout: clearing.Layout
     row: IntArray  #: per entry: its row in the year's menus
-    variants: list[tuple[int, int]]  #: (entry, lab) of compliant-variant offers
+    lab: IntArray  #: per entry: the buying lab
+    vendor: IntArray  #: per entry: the selling vendor
+    links: list[tuple[int, int]]  #: (entry, lab) of link-cut variant offers (a training penalty)
     domestic: list[tuple[int, int, int]]  #: (entry, lab, vendor) of domestic-chip offers
 
 
@@ -45,13 +48,13 @@ def offer_book(
     plan: OfferPlan | None,
 ) -> tuple[clearing.OfferBook, OfferPlan]:
     """Every offer of the year: the control regime decides the channels per buyer nation and
-    vendor (its menus); each lab's training penalties (variants, domestic chips) set their
-    quality. Returns the book and the plan to pass back next year."""
+    vendor (its menus); each lab's training penalties (link-cut variants, domestic chips) and its
+    vendors' software set their training value, and its serving weight blends in their serving
+    value. Returns the book and the plan to pass back next year."""
     w = world
     mineral = 1.0 + w.mineral_cost_increase if mineral_ban else 1.0
     prices = [
-        v.price_per_h100e * v.scarcity * (mineral if v.nation == controls.controller else 1.0)
-        for v in vendors
+        v.price_per_h100e * (mineral if v.nation == controls.controller else 1.0) for v in vendors
     ]
     rows: list[Offer] = []
     menus: dict[str, list[tuple[int, int, int]]] = {}
@@ -70,17 +73,18 @@ def offer_book(
     )
     if plan is None or plan.shape != shape:
         plan = _plan(labs, vendors, menus, rows, shape)
-    price = np.array([o.price for o in rows])[plan.row]
-    quality = np.ones(len(plan.row))
-    variant_q = [
-        1.0
-        - hardware_penalty(
+    r = plan.row
+    price = np.array([o.price for o in rows])[r]
+    software = np.array([v.software_quality for v in vendors])[plan.vendor]
+    # The software stack sets how much of a chip's bandwidth serves customers, as it sets how
+    # much of its FLOP trains (ROCm, CANN against CUDA).
+    serve = np.array([o.serve for o in rows])[r] * software
+    quality = software.copy()
+    for entry, li in plan.links:
+        lab = labs[li]
+        quality[entry] *= 1.0 - hardware_penalty(
             w.variant_training_penalty, lab.cum_efficiency_spend, w.penalty_mitigation_usd
         )
-        for lab in labs
-    ]
-    for entry, li in plan.variants:
-        quality[entry] = variant_q[li]
     for entry, li, vi in plan.domestic:
         lab, d = labs[li], vendors[vi].domestic
         assert d is not None
@@ -92,14 +96,19 @@ def offer_book(
             lab.cum_efficiency_spend,
             w.penalty_mitigation_usd,
         )
+    sw = np.array([lab.serve_weight for lab in labs])[plan.lab]
+    value = (1.0 - sw) * quality + sw * serve
     return clearing.OfferBook(
         len(labs),
         len(vendors),
         plan.layout,
         price,
-        np.array([o.chip_perf for o in rows])[plan.row],
+        np.array([o.chip_perf for o in rows])[r],
         quality,
-        price / quality,
+        price / np.where(value > 0, value, 1e-12),
+        np.array([o.chip_price for o in rows])[r],
+        serve,
+        np.array([o.kw for o in rows])[r],
     ), plan
 
 
@@ -114,7 +123,9 @@ def _plan(
     labs willing to rent abroad get rented offers."""
     book = clearing.OfferBookBuilder(len(labs), len(vendors))
     row: list[int] = []
-    variants: list[tuple[int, int]] = []
+    lab_of: list[int] = []
+    vendor_of: list[int] = []
+    links: list[tuple[int, int]] = []
     domestic: list[tuple[int, int, int]] = []
     for li, lab in enumerate(labs):
         for vi, start, end in menus[lab.nation]:
@@ -125,14 +136,51 @@ def _plan(
                 o = rows[r]
                 if o.channel == RENTED and not lab.rent_abroad:
                     continue
-                if o.pclass == VARIANT:
-                    variants.append((len(row), li))
-                elif o.pclass == DOMESTIC_CLASS:
+                if o.pclass == LINK:
+                    links.append((len(row), li))
+                elif o.pclass == DOM:
                     domestic.append((len(row), li, vi))
                 book.add(li, vi, o.channel, o.price, o.chip_perf, 1.0, o.pclass, o.denied)
                 row.append(r)
+                lab_of.append(li)
+                vendor_of.append(vi)
     layout = book.build().layout
-    return OfferPlan(shape, layout, np.array(row, dtype=np.intp), variants, domestic)
+    return OfferPlan(
+        shape,
+        layout,
+        np.array(row, dtype=np.intp),
+        np.array(lab_of, dtype=np.intp),
+        np.array(vendor_of, dtype=np.intp),
+        links,
+        domestic,
+    )
+
+
+def split_year(
+    before: clearing.OfferBook, after: clearing.OfferBook, n_labs: int
+) -> clearing.OfferBook:
+    """One book for a year whose rules change within it: each lab appears twice, as buyer
+    ``i`` under the old rules and as buyer ``n_labs + i`` under the new ones."""
+    keys = list(before.layout.keys) + [
+        (li + n_labs, vi, ch, pc, den) for li, vi, ch, pc, den in after.layout.keys
+    ]
+    layout = clearing.Layout.of(keys, 2 * n_labs)
+
+    def cat(a: FloatArray, b: FloatArray) -> FloatArray:
+        return np.concatenate([a, b])
+
+    return clearing.OfferBook(
+        2 * n_labs,
+        before.n_vendors,
+        layout,
+        cat(before.price, after.price),
+        cat(before.chip_perf, after.chip_perf),
+        cat(before.quality, after.quality),
+        cat(before.cost, after.cost),
+        cat(before.chip_price, after.chip_price),
+        cat(before.serve, after.serve),
+        cat(before.kw, after.kw),
+    )
 
 
 def buyers(
@@ -155,6 +203,23 @@ def buyers(
     )
 
 
+def twice(buyers: clearing.Buyers, first_share: float) -> clearing.Buyers:
+    """Buyers for a :func:`split_year` book: each lab twice, with ``first_share`` of its budget
+    under the old rules and the rest under the new."""
+
+    def cat(x: Any) -> Any:
+        return np.concatenate([x, x])
+
+    return clearing.Buyers(
+        budget=np.concatenate([first_share * buyers.budget, (1.0 - first_share) * buyers.budget]),
+        nation=cat(buyers.nation),
+        n_nations=buyers.n_nations,
+        smuggle=cat(buyers.smuggle),
+        rent=cat(buyers.rent),
+        domestic_min=cat(buyers.domestic_min),
+    )
+
+
 def smuggle_share(base: float, noise: float) -> float:
     """This year's smuggling share of denied money: the enforcement-driven share times noise."""
     return min(base * noise, SMUGGLE_MAX)
@@ -166,52 +231,74 @@ def caps(
     nations: dict[str, Nation],
     vendors: Sequence[ChipVendor],
     layout: clearing.Layout,
+    rental_pool: float,
 ) -> clearing.Caps:
-    """This year's licence volume caps and diffusion-rule tier-2 caps."""
+    """This year's quantity limits: licence volume caps, diffusion-rule tier-2 caps, each
+    nation's free data-centre power and the hosts' rental pool."""
     c = controls
     lic = None
     if c.licence.enabled:
         lic = np.array([c.licence.volume_cap_share * v.last_home_sales_chips for v in vendors])
+    grids = [n.grid for n in nations.values()]
+    power = None
+    if any(g is not None for g in grids):
+        power = np.array([g.free_gw * 1e6 if g is not None else math.inf for g in grids])
     if not (c.active and c.tier2_cap_h100e is not None):
-        return clearing.Caps(licence_chips=lic)
+        return clearing.Caps(licence_chips=lic, power_kw=power, rental_pool=rental_pool)
+    n_labs = len(labs)
     restricted = np.array([nations[lab.nation].tier == "restricted" for lab in labs])
     controlled = np.array([c.controlled(v) for v in vendors])
     entry = (
         ((layout.channel == clearing.LEGAL) | (layout.channel == clearing.LICENSED))
         & ~layout.denied
-        & restricted[layout.lab]
+        & restricted[layout.lab % n_labs]
         & controlled[layout.vendor]
     )
-    return clearing.Caps(lic, c.tier2_cap_h100e, entry)
+    return clearing.Caps(lic, c.tier2_cap_h100e, entry, power, rental_pool)
 
 
 def settle_vendors(
-    vendors: Sequence[ChipVendor], got: clearing.Delivery, demand: FloatArray, world: World
+    vendors: Sequence[ChipVendor], got: clearing.Delivery, demand: FloatArray
 ) -> None:
-    """Vendors' sales, revenue and HBM use, and next year's prices and capacity pull."""
-    w = world
+    """Vendors' sales, revenue, the orders that signal scarcity, and their use of banked dies
+    and HBM."""
     ordered = demand.tolist()
     sold, home, revenue = got.sold_chips.tolist(), got.home_chips.tolist(), got.revenue.tolist()
     for i, v in enumerate(vendors):
-        v.next_scarcity = scarcity_multiplier(ordered[i], v.capacity, w.scarcity_price_elasticity)
-        # Orders beyond capacity pull capacity forward (fabs, packaging lines follow orders).
-        v.expansion = scarcity_multiplier(ordered[i], v.capacity, w.supply_response)
         v.demand_chips = ordered[i]
+        v.utilisation = utilisation(ordered[i], v.capacity)
         v.sold_chips = sold[i]
         v.home_sales_chips = home[i]
         v.revenue = revenue[i]
-        if v.domestic is not None:
-            used = v.sold_chips * v.domestic.hbm_stacks_per_chip
+        d = v.domestic
+        if d is not None:
+            banked = v.bank_release() * d.yield_max
+            v.die_bank -= min(v.sold_chips, banked) / d.yield_max
+            used = v.sold_chips * d.hbm_stacks_per_chip
             v.hbm_stockpile -= min(used, v.hbm_stockpile)
 
 
 def settle_labs(labs: Sequence[Lab], got: clearing.Delivery) -> None:
-    """Labs pay for and receive their compute; unspent money stays as cash."""
-    spend, bought, bought_class = got.spend.tolist(), got.bought.tolist(), got.bought_class.tolist()
+    """Labs pay for and receive their compute; unspent money stays as cash. A book with each
+    lab twice (rules changing within the year) folds back onto the labs."""
+    n = len(labs)
+
+    def fold(x: FloatArray) -> list[Any]:
+        folded: list[Any] = (x[:n] + x[n:] if len(x) == 2 * n else x).tolist()
+        return folded
+
+    spend, facility = fold(got.spend), fold(got.facility)
+    bought, bought_class, bought_serve = (
+        fold(got.bought),
+        fold(got.bought_class),
+        fold(got.bought_serve),
+    )
     for i, lab in enumerate(labs):
         lab.compute_spend = spend[i]
+        lab.facility_spend = facility[i]
         lab.bought = bought[i]
         lab.bought_class = bought_class[i]
+        lab.bought_serve = bought_serve[i]
         # max(): rounding can leave a few 1e-8 dollars below zero when everything was spent
         lab.cash = max(0.0, lab.budget - lab.efficiency_spend - lab.compute_spend)
         if lab.compute_budget > 0:
@@ -224,32 +311,61 @@ def advance_vendors(
     controls: ExportControl,
     world: World,
 ) -> None:
-    """Chip technology and supply move on a year: prices per H100e fall, foreign capacity grows
-    (faster when last year's orders exceeded it), a disruption recovers; a substitute industry
-    grows dies, yield and performance, slowed by equipment controls that fade with time."""
+    """Chip technology and supply move on a year.
+
+    Prices move toward cost x markup x utilisation^e (never below cost) by at most
+    ``price_adjust_max``; a foreign vendor's unit cost falls at its own rate, its capacity grows on
+    a decaying trend (as far as last year's capacity was used) plus
+    expansions ordered a lead time ago for orders beyond its undisrupted potential, and a
+    disruption recovers toward that potential (never above). A substitute industry grows dies,
+    yield and performance, slowed by equipment controls that fade with time and that also raise
+    its cost; domestic HBM output grows.
+    """
     w, c = world, controls
     recovery = math.exp(-1.0 / w.taiwan_recovery_years)
     hbm_limited = c.active and c.hbm_controls
+    lead = w.supply_lead_years
     for v in vendors:
-        v.scarcity = v.next_scarcity
         v.last_home_sales_chips = v.home_sales_chips
         v.disruption *= recovery
-        v.price_per_h100e /= w.price_performance_growth
+        target = target_price(
+            v.cost_per_h100e, v.markup, v.utilisation, w.scarcity_price_elasticity
+        )
+        v.price_per_h100e = smooth_price(v.price_per_h100e, target, w.price_adjust_max)
         d = v.domestic
         if d is None:
+            v.cost_per_h100e /= v.cost_decline
             v.growth = 1.0 + (v.growth - 1.0) * v.capacity_growth_decay
-            v.capacity_chips *= v.growth * v.expansion
-            v.capacity = v.capacity_chips * (1.0 - v.disruption)
+            # Nobody builds for orders that are not there: the trend applies as far as capacity
+            # was used.
+            trend = 1.0 + (v.growth - 1.0) * min(1.0, v.utilisation)
+            # Fabs expand for orders beyond what they could make undisrupted: a shock raises
+            # prices, not the long-run build-out.
+            order = expansion_order(
+                scarcity(v.demand_chips, v.potential), w.supply_response, w.supply_response_cap
+            )
+            while len(v.pipeline) < lead:
+                v.pipeline.append(0.0)
+            v.pipeline[lead - 1] += order
+            v.potential *= trend * (1.0 + v.pipeline.pop(0))
+            v.capacity = v.potential * (1.0 - v.disruption)
             v.perf *= v.perf_growth
             continue
-        slow = 1.0
-        if c.targets(nations[v.nation]):
+        slow, premium = 1.0, 0.0
+        if c.targets(nations[v.nation]) and c.sme_controls > 0:
             # Controls bite less each year as the target builds its own tools.
             v.sme_years += 1
             fade = 0.5 ** (v.sme_years / w.sme_erosion_half_life_years)
             slow -= c.sme_effect * c.sme_controls * fade
-        v.gross_dies *= (1.0 + (d.dies_growth - 1.0) * slow) * v.expansion
+            premium = d.sme_cost_premium * c.sme_controls * fade
+        v.gross_dies *= 1.0 + (v.dies_growth - 1.0) * slow
         v.yield_rate += d.yield_learning * slow * (d.yield_max - v.yield_rate)
         v.perf *= 1.0 + (v.perf_growth - 1.0) * slow
+        # Unit cost: the node's trend slowed like its progress; yield and the equipment premium
+        # move it relative to the start.
+        v.base_cost /= 1.0 + (v.cost_decline - 1.0) * slow
+        v.cost_per_h100e = (
+            v.base_cost * (v.yield_start / v.yield_rate) * (1.0 + premium) / (1.0 + v.premium0)
+        )
         v.hbm_domestic *= d.hbm_domestic_growth
         v.capacity = v.domestic_capacity(hbm_limited)

@@ -15,7 +15,8 @@ class Trends:
     run_duration: float  #: flagship run length, years
     rental_price: float  #: USD per H100e-year
     rd_reference: float  #: efficiency-R&D spend that buys the reference rate, USD
-    kw_per_h100e: float  #: power per H100e, kW
+    kw_per_h100e: float  #: power per H100e of chips bought this year, kW
+    serve_unit_cost: float  #: yearly cost of one serving unit, USD
 
     @classmethod
     def at(cls, world: World, t: int) -> Trends:
@@ -27,4 +28,11 @@ class Trends:
             rental_price=w.rental_usd_per_h100e_year / w.price_performance_growth**t,
             rd_reference=w.efficiency_rd_reference_usd * w.efficiency_rd_cost_growth**t,
             kw_per_h100e=w.kw_per_h100e / w.power_efficiency_growth**t,
+            # A serving unit costs about what an owned H100e costs a year (depreciation plus a
+            # return on capital: half the rental price); part of algorithmic progress makes
+            # serving cheaper.
+            serve_unit_cost=0.5
+            * w.rental_usd_per_h100e_year
+            / w.price_performance_growth**t
+            * w.frontier_efficiency_growth ** (t * w.serving_efficiency_pass),
         )

@@ -3,41 +3,69 @@ a restricted nation's domestic chip industry (``nations.ID.*``, ``labs.ID.*``, `
 
 from __future__ import annotations
 
+from typing import Any, Literal
+
 from pydantic import Field, model_validator
 
 from sim.config.params import param
 from sim.config.schema.base import ORIGINS, Frozen, Name, Number, Slug, Strategy, Tier
 
+ReactionTrigger = Literal[
+    "sputnik_by_rival",
+    "sputnik_by_own",
+    "rival_lag_below",
+    "own_lag_above",
+    "rival_lever_above",
+    "rival_lever_below",
+]
+
 
 class Reaction(Frozen):
-    """A reactive policy rule: when a rival gets close, respond once."""
+    """A reactive policy rule: when its trigger holds, the nation's actions apply.
 
-    rival: Slug = Field(description="Nation watched.")
-    trigger_lag_months: float = param(
+    Triggers are checked from the second simulated year on, on last year's observed state:
+    ``sputnik_by_rival`` (a lab of ``rival`` caused a Sputnik moment), ``sputnik_by_own`` (a lab of this
+    nation did), ``rival_lag_below`` / ``own_lag_above`` (lag in months against ``threshold``),
+    ``rival_lever_above`` / ``rival_lever_below`` (the live value of ``watch`` against ``threshold``: a
+    counter-move to a rival's policy). Actions: ``set`` (lever paths to values), ``add`` (lever paths to
+    increments, kept inside the schema's bounds), a yearly ``grant_usd`` for ``grant_years`` to the lab
+    that caused the trigger (else the nation's most capable lab) and an ``investor_boost`` for that lab.
+    A reaction is logged only when it changes something; in the game, a lever a team holds is never
+    changed by a reaction: the change becomes a proposal the team may accept.
+    """
+
+    title: str = Field("", description="Short title shown in the events table and the game.")
+    trigger: ReactionTrigger = Field("sputnik_by_rival", description="What sets the reaction off.")
+    rival: str | None = Field(None, description="Nation watched (rival triggers).")
+    threshold: float = param(
         6.0,
-        "Respond when the rival's lag falls under this.",
-        unit="months",
-        assumption="A workshop threshold: a rival within half a year reads as parity.",
-        ge=0,
+        "Lag in months (lag triggers) or lever value (lever triggers) at which the reaction fires.",
+        unit="",
+        assumption="Workshop threshold.",
     )
-    on_sputnik: bool = Field(True, description="Also respond when a Sputnik moment fires.")
-    subsidy_increase_usd: float = param(
-        5e10,
-        "Added yearly public AI subsidy.",
-        unit="USD/yr",
-        assumption="Order of the CHIPS Act ($52B, 2022) as a response package.",
-        ge=0,
+    watch: str | None = Field(None, description="Lever path watched by rival_lever_* triggers.")
+    once: bool = Field(True, description="Fire once (else every year the trigger holds).")
+    set: dict[str, Any] = Field(default_factory=dict, description="Lever paths and new values.")
+    add: dict[str, float] = Field(
+        default_factory=dict, description="Lever paths and increments (clamped to their bounds)."
     )
-    enforcement_increase: float = param(
-        0.2,
-        "Added export-control enforcement (if controller).",
-        unit="0-1",
-        assumption="A visible tightening, e.g. new BIS enforcement funding after a scandal.",
-        ge=0,
-        le=1,
+    grant_usd: float = param(
+        0.0, "Yearly state grant to the triggering lab.", unit="USD/yr", ge=0, le=1e13
     )
-    close_cloud_loophole: bool = Field(
-        True, description="Close the cloud loophole (if controller)."
+    grant_years: int = param(
+        1,
+        "Years the grant is paid.",
+        unit="years",
+        assumption="A one-year grant unless the rule says otherwise.",
+        ge=1,
+        le=50,
+    )
+    investor_boost: float = param(
+        0.0,
+        "One-year extra growth of the triggering lab's outside capital.",
+        unit="share",
+        ge=0,
+        le=5,
     )
 
 
@@ -83,6 +111,14 @@ class Programme(Frozen):
         ge=0,
         le=10,
     )
+    power_gw: float = param(
+        0.0,
+        "Data-centre power the programme builds, spread over its years (added to the nation's AI power).",
+        unit="GW",
+        source="Stargate: ~7 GW sited by 2025-09, target 10 GW (OpenAI/Oracle/SoftBank 2025-09-23, facts §5)",
+        ge=0,
+        le=1e4,
+    )
     delivery_share: float = param(
         1.0,
         "Share of commitments actually delivered.",
@@ -108,20 +144,60 @@ class Nation(Frozen):
     )
     gdp_usd: float = param(1e12, "GDP in the start year.", unit="USD", gt=0)
     gdp_growth: float = param(0.02, "Real GDP growth.", unit="share/yr", ge=-0.1, le=0.2)
-    max_ai_capex_gdp_share: float = param(
-        0.015,
-        "Ceiling on private AI capital as a share of GDP (capex limits).",
+    ai_capex_saturation_gdp_share: float = param(
+        0.03,
+        "Private AI spending (share of GDP) at which investors stop adding to trend growth.",
         unit="share",
-        assumption="US big-4 capex ~$300B (2025) ~ 1% of GDP; growth slows as it nears ~1.5-2%.",
+        assumption="Soft saturation, not a cap: US AI capex ~1.2% of GDP in 2025 (facts-2 §2); past "
+        "infrastructure booms peaked at a few % of GDP. Revenue and the state can take spending above it.",
         gt=0,
-        le=0.2,
-        sensitivity=(0.008, 0.03),
+        le=0.5,
+        sensitivity=(0.015, 0.06),
     )
     subsidy_usd: float = param(
         0.0, "Public AI subsidy to the nation's labs per year.", unit="USD/yr", ge=0
     )
-    power_limit_gw: float | None = param(
-        None, "Power available for AI compute (None = unlimited).", unit="GW"
+    power_gw: float | None = param(
+        None,
+        "AI data-centre power capacity at the start (GW, all-in); None = unlimited.",
+        unit="GW",
+        gt=0,
+        le=1e5,
+    )
+    power_build_rate: float = param(
+        0.5,
+        "Largest yearly addition to AI power capacity, as a share of capacity (grid, permits, turbines).",
+        unit="share/yr",
+        assumption="Lever. US AI power grows to tens of GW by 2030 (Epoch/EPRI: >50 GW, facts-2 §1) under "
+        "interconnection queues of ~4.5 years (LBNL 2025); China builds faster (spare capacity).",
+        ge=0,
+        le=3,
+        sensitivity=(0.3, 0.8),
+    )
+    power_lead_years: int = param(
+        2,
+        "Years from ordering AI power capacity to using it.",
+        unit="years",
+        source="Gigawatt campuses take ~2 years to build (Epoch hub 2025-11, facts-2 §1)",
+        ge=1,
+        le=10,
+    )
+    rental_host_share: float = param(
+        0.0,
+        "Share of the nation's AI fleet offered to foreign renters (cloud capacity for hire).",
+        unit="share",
+        assumption="Malaysian and Indonesian data centres rent to Chinese firms (WSJ 2025, facts-2 §5); "
+        "no public volume estimate exists.",
+        ge=0,
+        le=1,
+    )
+    rental_permit: float = param(
+        1.0,
+        "Share of the rentable capacity the host allows target-nation firms to use (host permits).",
+        unit="share",
+        source="Malaysia permit rule for US-origin AI chips, 2025-07-14 (facts-2 §5); strength assumed",
+        ge=0,
+        le=1,
     )
     domestic_mandate_share: float = param(
         0.0,
@@ -136,7 +212,11 @@ class Nation(Frozen):
     mineral_ban: bool = Field(
         False, description="Counter-move: critical-mineral export ban on the controller."
     )
-    reaction: Reaction | None = Field(None, description="Reactive policy rule.")
+    reactions: tuple[Reaction, ...] = Field(
+        (),
+        description="Reactive policy rules.",
+        strict=False,  # a TOML array becomes the tuple
+    )
     programme: Programme | None = Field(
         None, description="Committed compute programme (e.g. Stargate)."
     )
@@ -175,6 +255,16 @@ class Lab(Frozen):
         ge=0,
         le=1,
     )
+    flagship_share: float = param(
+        0.1,
+        "Share of the lab's training fleet (fleet less serving) put into its largest run.",
+        unit="share",
+        source="Final training runs ~10% of R&D compute at OpenAI, 10-30% across OpenAI, MiniMax, Z.ai "
+        "(Epoch 2026-03, facts-2 §3)",
+        gt=0,
+        le=1,
+        sensitivity=(0.05, 0.3),
+    )
     compute_h100e: float = param(1e4, "Compute stock at the start.", unit="H100e", ge=0)
     origin_mix: dict[str, Number] = Field(
         default_factory=lambda: {"legal": 1.0},
@@ -187,6 +277,14 @@ class Lab(Frozen):
         ge=1e-6,
         le=1e6,
         bound="efficiency beyond 1e6x the 2025 frontier overflows effective compute (found by fuzzing)",
+    )
+    necessity_edge: float = param(
+        0.0,
+        "Natural log of the lab's start-year necessity edge (effective-compute gain from engineering "
+        "around export-control constraints; see world.necessity_offset).",
+        unit="ln x",
+        ge=0,
+        le=5,
     )
     external_usd: float = param(1e9, "External capital per year at the start.", unit="USD/yr", ge=0)
     external_growth: float = param(
@@ -294,6 +392,34 @@ class DomesticIndustry(Frozen):
     hbm_domestic_growth: float = param(
         1.5, "Growth of domestic HBM output.", unit="x/yr", assumption="Ramp.", ge=0.5, le=4
     )
+    die_bank: float = param(
+        0.0,
+        "Dies made abroad before a foundry cut-off and held in stock (used before domestic dies).",
+        unit="dies",
+        source="~2-3M TSMC-made Ascend dies via Sophgo 2023-24 (Reuters 2025-04; SemiAnalysis >2.9M, "
+        "facts §3, facts-2 §4)",
+        ge=0,
+        le=1e9,
+    )
+    bank_release_share: float = param(
+        0.5,
+        "Banked dies packaged per year, as a share of the year's domestic die starts.",
+        unit="share",
+        assumption="Packaging and HBM lines sized to the domestic flow; SemiAnalysis's HBM-limited view "
+        "(~805k packages in 2025) vs Bloomberg's ~300k 910C (facts-2 §4) brackets it.",
+        ge=0,
+        le=10,
+    )
+    sme_cost_premium: float = param(
+        0.6,
+        "Extra cost per good chip under full equipment (SME) controls (older tools, more patterning steps).",
+        unit="share",
+        source="SMIC 5/7nm +40-50% price vs TSMC with under a third of its yield (FT 2024-02, facts-2 §4); "
+        "the share due to controls is assumed",
+        ge=0,
+        le=5,
+        sensitivity=(0.2, 1.2),
+    )
     training_penalty: float = param(
         0.4,
         "Training-efficiency loss on domestic chips before learning and mitigation.",
@@ -333,6 +459,40 @@ class Vendor(Frozen):
         ge=1,
         le=1e8,
         bound="prices under $1 or over $100M per chip leave floating-point range (found by fuzzing)",
+    )
+    markup: float = param(
+        2.0,
+        "Price over unit cost in the start year (before scarcity).",
+        unit="x",
+        assumption="Placeholder; shipped vendors set it from reported gross margins.",
+        ge=1,
+        le=20,
+    )
+    cost_decline: float = param(
+        1.35,
+        "Yearly fall in the vendor's unit cost per H100e (node, packaging, memory).",
+        unit="x/yr",
+        source="GPU FLOP per dollar doubles every 2.1-2.5 yr (Hobbhahn & Besiroglu 2022, facts §7)",
+        ge=1,
+        le=3,
+        sensitivity=(1.25, 1.45),
+    )
+    serve_per_h100e: float = param(
+        1.0,
+        "Serving value (memory bandwidth) per H100e of the flagship, relative to an H100.",
+        unit="x",
+        source="H100 3.35 TB/s per 989 TFLOP/s = 1; B200 8 TB/s per 2,250 = 1.05; 910C 3.2 TB/s per ~800 "
+        "= 1.2 (facts §2)",
+        gt=0,
+        le=100,
+    )
+    software_quality: float = param(
+        1.0,
+        "Training value of the vendor's chips relative to Nvidia's software stack (utilisation).",
+        unit="share",
+        assumption="Buyers paid a premium for CUDA; other stacks reach lower utilisation.",
+        gt=0,
+        le=1,
     )
     capacity_chips: float = param(
         1e6,

@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 ORIGINS = ("legal", "licensed", "smuggled", "rented", "domestic")
 Tier = Literal["ally", "restricted", "embargoed"]
 Strategy = Literal["adaptive", "scale-first", "efficiency-first", "fixed"]

@@ -38,6 +38,28 @@ class Licence(Frozen):
         source="China-bound volume <= 50% of US volume, 2026-01-15 rule (facts §4)",
         ge=0,
     )
+    fee_pass_through: float = param(
+        0.7,
+        "Share of the licence fee the vendor passes on to the buyer's price.",
+        unit="share",
+        assumption="Vendors price China-bound licensed chips to keep their margin; buyers had few "
+        "alternatives (H20 demand, facts-2 §3). 0 = the vendor absorbs the fee.",
+        ge=0,
+        le=1,
+        sensitivity=(0.3, 1.0),
+    )
+    max_tpp_indexed: bool = Field(
+        False,
+        description="The licence ceiling rises with the controller's flagship performance (a rule that "
+        "keeps licensed chips a fixed step behind the frontier) instead of staying fixed.",
+    )
+    expires_year: int | None = param(
+        None,
+        "Last year licences are granted (None = no expiry).",
+        unit="year",
+        ge=1990,
+        le=2100,
+    )
 
 
 class Controls(Frozen):
@@ -126,5 +148,30 @@ class Controls(Frozen):
     hbm_controls: bool = Field(
         True,
         description="HBM exports to targets banned (2024-12 rule): domestic chips need domestic or stockpiled HBM.",
+    )
+    comply_month: int = param(
+        1,
+        "Month of comply_year from which the rule binds (purchases earlier in the year are not controlled).",
+        unit="month",
+        source="2023-10-17 update effective 2023-11-16 (facts §4)",
+        ge=1,
+        le=12,
+    )
+    api_block: float = param(
+        0.25,
+        "How far the controller blocks target-tier firms from using its labs' model APIs (0 open, 1 closed).",
+        unit="0-1",
+        assumption="Lever: terms of service and know-your-customer rules against distillation (OpenAI's "
+        "2025 accusation against DeepSeek, press); 0.25 history-matched 2020-24 (docs/calibration.md).",
+        ge=0,
+        le=1,
+    )
+    tier2_cap_expires_year: int | None = param(
+        None,
+        "Last year of the tier-2 import caps (None = no expiry).",
+        unit="year",
+        source="AI Diffusion Rule caps set for 2025-27 (facts §4)",
+        ge=1990,
+        le=2100,
     )
     licence: Licence = Field(default_factory=Licence)

@@ -15,6 +15,13 @@ class Event(Frozen):
     year: int = Field(
         description="Year the event takes effect (compliance year for rules).", ge=1900, le=2200
     )
+    month: int = Field(
+        1,
+        ge=1,
+        le=12,
+        description="Month it takes effect: a rule binding from month m leaves the first (m-1)/12 of the "
+        "year's purchases under the old rules.",
+    )
     title: Name = Field(description="Short title.")
     text: Text = Field("", description="Text shown to players.")
     announce_year: int | None = Field(

@@ -58,8 +58,15 @@ class Scenario(Frozen):
         problems: list[str] = []
         nations = set(self.nations)
         if self.format_version != FORMAT_VERSION:
+            hint = (
+                " (format 2 renamed max_ai_capex_gdp_share to ai_capex_saturation_gdp_share, "
+                "power_limit_gw to power_gw, [nations.X.reaction] to [[nations.X.reactions]] and dropped "
+                "world.follower_bonus_*: see CHANGELOG.md)"
+                if self.format_version == 1
+                else ""
+            )
             problems.append(
-                f"format_version: {self.format_version} is not supported (this version reads {FORMAT_VERSION})"
+                f"format_version: {self.format_version} is not supported (this version reads {FORMAT_VERSION}){hint}"
             )
         if not self.labs:
             problems.append("labs: at least one lab is needed")
@@ -83,10 +90,29 @@ class Scenario(Frozen):
                 f"controls.controller: nation '{self.controls.controller}' is not defined{_hint(self.controls.controller, nations)}"
             )
         for nid, n in self.nations.items():
-            if n.reaction and n.reaction.rival not in nations:
-                problems.append(
-                    f"nations.{nid}.reaction.rival: nation '{n.reaction.rival}' is not defined{_hint(n.reaction.rival, nations)}"
-                )
+            for k, r in enumerate(n.reactions):
+                where = f"nations.{nid}.reactions[{k}]"
+                if r.rival is not None and r.rival not in nations:
+                    problems.append(
+                        f"{where}.rival: nation '{r.rival}' is not defined{_hint(r.rival, nations)}"
+                    )
+                if r.trigger in ("sputnik_by_rival", "rival_lag_below") and r.rival is None:
+                    problems.append(f"{where}.rival: trigger '{r.trigger}' needs a rival nation")
+                if r.trigger.startswith("rival_lever_"):
+                    if r.watch is None:
+                        problems.append(f"{where}.watch: trigger '{r.trigger}' needs a lever path")
+                    else:
+                        why = _path_problem(self, r.watch)
+                        if why:
+                            problems.append(f"{where}.watch: {why}")
+                for path, value in r.set.items():
+                    err = check_param_path(self, path, value)
+                    if err:
+                        problems.append(f"{where}.set.{path}: {err}")
+                for path in r.add:
+                    why = _path_problem(self, path)
+                    if why:
+                        problems.append(f"{where}.add.{path}: {why}")
             if n.programme and n.programme.lab not in self.labs:
                 problems.append(
                     f"nations.{nid}.programme.lab: lab '{n.programme.lab}' is not defined{_hint(n.programme.lab, set(self.labs))}"
@@ -189,6 +215,13 @@ def _hint(word: str, choices: set[str]) -> str:
     from sim.config.paths import did_you_mean
 
     return did_you_mean(word, choices, cutoff=0.6, fallback="defined")
+
+
+def _path_problem(scenario: Scenario, path: str) -> str | None:
+    """Why ``path`` is not a settable parameter path (None if it is)."""
+    from sim.config.paths import resolve_field
+
+    return resolve_field(scenario, path)[1]
 
 
 def check_param_path(scenario: Scenario, path: str, value: Any) -> str | None:

@@ -42,16 +42,6 @@ class World(Frozen):
         le=1,
         sensitivity=(0.3, 0.5),
     )
-    frontier_share: float = param(
-        0.1,
-        "Share of a lab's usable fleet put into its single largest training run.",
-        unit="share",
-        assumption="Labs split fleets between the flagship run, experiments and serving; 10% puts 2025 "
-        "flagship runs at ~1e26-3e26 FLOP as observed.",
-        ge=0.01,
-        le=1,
-        sensitivity=(0.05, 0.2),
-    )
     run_duration_years: float = param(
         0.25,
         "Duration of the flagship training run in the start year.",
@@ -122,7 +112,7 @@ class World(Frozen):
         le=1e7,
         bound="below $1/yr or above $10M/yr the channel arithmetic leaves floating-point range",
     )
-    # --- Algorithms: own efficiency R&D, catch-up and diffusion ---
+    # --- Algorithms: own efficiency R&D, the necessity edge, spillover and diffusion ---
     frontier_efficiency_growth: float = param(
         2.7,
         "Algorithmic efficiency growth at reference R&D spending.",
@@ -144,13 +134,13 @@ class World(Frozen):
         sensitivity=(5e9, 4e10),
     )
     efficiency_rd_elasticity: float = param(
-        0.35,
+        0.15,
         "Returns to efficiency R&D: growth scales with (spend/reference)^elasticity.",
         unit="",
         assumption="Diminishing returns to research effort (semi-endogenous growth, Davidson 2023).",
         ge=0.05,
         le=1,
-        sensitivity=(0.2, 0.6),
+        sensitivity=(0.08, 0.35),
     )
     efficiency_rd_cost_growth: float = param(
         1.3,
@@ -162,8 +152,31 @@ class World(Frozen):
         le=2,
         sensitivity=(1.1, 1.4),
     )
-    catchup_rate_open: float = param(
+    necessity_speed: float = param(
+        2.0,
+        "How fast a constrained lab engineers around its constraint: each year it closes "
+        "1 - exp(-this x its efficiency R&D share) of the gap to its necessity edge.",
+        unit="",
+        assumption="DeepSeek's H800-specific engineering (routing to 4 nodes, FP8, overlap; facts §1) took "
+        "one to two model generations; research-heavy labs adapt faster.",
+        ge=0,
+        le=20,
+        sensitivity=(0.5, 4.0),
+    )
+    necessity_offset: float = param(
         0.6,
+        "How much of its price disadvantage a constrained lab wins back by engineering around it: its "
+        "necessity edge multiplies its effective compute by (own price / free price)^this.",
+        unit="",
+        assumption="A crux of the debate (docs/model.md): 0 = constraint buys no lasting edge, 1 = "
+        "constrained labs end as cost-efficient as free ones, above 1 = controls backfire. DeepSeek's "
+        "V3 matched peers with ~1/10 the compute (facts §1), part of it distillation.",
+        ge=0,
+        le=3,
+        sensitivity=(0.2, 1.2),
+    )
+    catchup_rate_open: float = param(
+        0.8,
         "Share of the log-efficiency gap to the best open-weight lab closed per year.",
         unit="share/yr",
         assumption="Distillation and published papers let followers reach a capability months later with "
@@ -173,7 +186,7 @@ class World(Frozen):
         sensitivity=(0.3, 0.9),
     )
     catchup_rate_closed: float = param(
-        0.25,
+        0.2,
         "Share of the remaining log-efficiency gap to the best closed lab closed per year.",
         unit="share/yr",
         assumption="Closed frontier methods leak more slowly (papers, staff moves, API distillation).",
@@ -188,6 +201,56 @@ class World(Frozen):
         assumption="Lever; 1 = world as observed 2023-25.",
         ge=0,
         le=2,
+    )
+    open_share: float = param(
+        0.9,
+        "Share of its capability gap (OOM) to the best released open-weight model a lab closes by "
+        "fine-tuning and distilling it.",
+        unit="share",
+        assumption="Open models trail closed ones by ~4 months to 1 year (Epoch 2024-11, 2026; facts-2 "
+        "§6) although most have far less compute: followers absorb much of what an open model shows.",
+        ge=0,
+        le=1,
+        sensitivity=(0.6, 1.0),
+    )
+    api_share: float = param(
+        0.4,
+        "Share of its capability gap to a closed model a lab closes by distilling the model's API outputs.",
+        unit="share",
+        assumption="Distillation from API outputs is contested (facts-2 §6: 'how much is distillation'); "
+        "weaker than access to weights.",
+        ge=0,
+        le=0.95,
+        sensitivity=(0.1, 0.5),
+    )
+    max_bonus_oom: float = param(
+        1.1,
+        "Most a lab can gain (OOM of effective compute) from any one teacher model in a year.",
+        unit="OOM",
+        assumption="A student reproduces a teacher with ~10x (Qwen3-4B vs Qwen2.5-72B, ~9x, facts-2 §6) "
+        "to ~30x less compute; beyond that it must scale itself. This saturation is why a wider compute "
+        "gap still widens the lag.",
+        ge=0,
+        le=3,
+        sensitivity=(0.7, 1.6),
+    )
+    open_lag_years: float = param(
+        0.3,
+        "Time from an open-weight release to followers building on it.",
+        unit="years",
+        assumption="Fine-tunes and distilled models of a release appear within weeks to months.",
+        ge=0,
+        le=1,
+        sensitivity=(0.1, 0.6),
+    )
+    api_lag_years: float = param(
+        0.25,
+        "Time from a closed model's release to students distilled from its outputs.",
+        unit="years",
+        assumption="R1 matched o1-1217 about a month after it (facts-2 §6); a quarter on average.",
+        ge=0,
+        le=1,
+        sensitivity=(0.1, 0.5),
     )
     prehistory_oom_per_year: float = param(
         1.08,
@@ -276,6 +339,24 @@ class World(Frozen):
         ge=0,
         le=0.9,
     )
+    start_variant_mem_share: float = param(
+        0.47,
+        "Share of a target nation's legally bought starting stock that is memory-rich capped variants "
+        "(H20-class); the rest is link-cut variants (A800/H800).",
+        unit="share",
+        source="~1M H20 sold in China in 2024 (facts §6) x 0.15 H100e = 0.15M of China's 0.32M H100e of "
+        "legal Nvidia compute at end-2024 (Epoch, facts §8): 0.47",
+        ge=0,
+        le=1,
+    )
+    start_variant_serve: float = param(
+        8.0,
+        "Serving units per H100e of FLOP of the starting H20-class stock.",
+        unit="x",
+        source="H20 4.0 TB/s for 148 TFLOP/s vs H100 3.35 TB/s for 989 (facts §2): 8.0",
+        gt=0,
+        le=100,
+    )
     # --- Hardware training penalties and their mitigation ---
     penalty_mitigation_usd: float = param(
         2e9,
@@ -303,14 +384,43 @@ class World(Frozen):
         le=3,
     )
     supply_response: float = param(
-        0.2,
+        0.5,
         "Extra capacity growth per unit log excess demand: next year's capacity x (orders/capacity)^r.",
         unit="",
         assumption="Vendors and foundries add packaging and wafer capacity when orders exceed supply "
-        "(CoWoS doubled in 2024 after the 2023 shortage); capped with the price response at 3x excess.",
+        "(CoWoS doubled in 2024 after the 2023 shortage); arrives after supply_lead_years, at most supply_response_cap.",
         ge=0,
+        le=2,
+        sensitivity=(0.2, 0.8),
+    )
+    supply_lead_years: int = param(
+        1,
+        "Years between orders exceeding capacity and the extra capacity arriving (fabs, packaging).",
+        unit="years",
+        source="CoWoS packaging doubled in 2024 after the 2023 shortage (industry reports [S]); new fabs "
+        "take 3-5 years",
+        ge=1,
+        le=6,
+    )
+    supply_response_cap: float = param(
+        1.0,
+        "Largest extra capacity growth a year of excess orders can buy.",
+        unit="share",
+        source="TSMC CoWoS capacity roughly doubled in 2024 after the 2023 shortage (industry reports "
+        "[S]); Nvidia shipments grew ~3.4x/yr in H100e 2022-24 (Epoch, facts §8)",
+        ge=0,
+        le=2,
+    )
+    price_adjust_max: float = param(
+        0.3,
+        "Largest yearly move of a vendor's price toward its cost-and-scarcity target (absent shocks).",
+        unit="share/yr",
+        assumption="List prices and long-term contracts move gradually (H100 $30-45k in 2022 to $20-27k in "
+        "2025, facts §2). Must exceed the fastest cost decline (1 - 1/1.45 = 0.31 at the top of its "
+        "range is close), else prices trail costs for ever and markups creep up.",
+        gt=0,
         le=1,
-        sensitivity=(0, 0.5),
+        sensitivity=(0.2, 0.4),
     )
     mineral_cost_increase: float = param(
         0.05,
@@ -353,13 +463,14 @@ class World(Frozen):
         le=2,
         sensitivity=(0.2, 0.6),
     )
-    revenue_max_gdp_share: float = param(
-        0.05,
-        "Ceiling of world AI revenue as a share of world GDP.",
+    ai_demand_max_gdp_share: float = param(
+        0.1,
+        "Share of world GDP that AI revenue approaches as capability grows (logistic saturation).",
         unit="share",
-        assumption="Keeps long horizons bounded.",
+        assumption="Long-run ceiling of spending on AI models and services; keeps revenue bounded by demand.",
         gt=0,
         le=1,
+        sensitivity=(0.04, 0.2),
     )
     world_gdp_usd: float = param(
         1.1e14,
@@ -393,7 +504,49 @@ class World(Frozen):
         ge=0,
         le=1,
     )
-    # --- Finance, following the leader, and noise ---
+    # --- Serving (inference) ---
+    serving_cost_share: float = param(
+        0.4,
+        "Compute cost of serving customers as a share of the revenue it earns.",
+        unit="share",
+        source="OpenAI 2024: ~$1.8-2B inference on ~$3.7B revenue (Epoch 2025-10, facts-2 §3); "
+        "range is an assumption",
+        gt=0,
+        le=1,
+        sensitivity=(0.25, 0.6),
+    )
+    serving_efficiency_pass: float = param(
+        0.3,
+        "Exponent on frontier algorithmic progress that lowers the compute needed per dollar of AI "
+        "revenue (serving units per $ fall with price-performance^-1 x efficiency^this).",
+        unit="",
+        assumption="Inference price at fixed capability falls 10-40x/yr (Epoch 2025-03, facts §7) but "
+        "users move to bigger frontier models; 0.3 keeps serving near half of AI compute (inference ~1/3 "
+        "in 2023, ~1/2 in 2025, Deloitte via facts-2 §3).",
+        ge=0,
+        le=1,
+        sensitivity=(0.1, 0.5),
+    )
+    serving_fleet_max_share: float = param(
+        0.8,
+        "Largest share of a lab's fleet it keeps on serving (the rest always trains and experiments).",
+        unit="share",
+        assumption="Labs keep training even when demand outruns capacity.",
+        gt=0,
+        le=1,
+    )
+    serving_value_floor: float = param(
+        0.35,
+        "Least weight a buyer gives serving value (memory bandwidth) against training value when "
+        "choosing chips; a lab short of serving capacity weighs it more (up to 0.8).",
+        unit="share",
+        source="Inference ~1/3 of AI compute in 2023, ~1/2 in 2025 (Deloitte via facts-2 §3); H20s were "
+        "bought mostly for inference (press, facts-2 §3)",
+        ge=0,
+        le=1,
+        sensitivity=(0.2, 0.5),
+    )
+    # --- Finance and noise ---
     investor_response: float = param(
         0.25,
         "External capital growth per OOM of capability gain above the frontier's pace.",
@@ -403,27 +556,15 @@ class World(Frozen):
         le=2,
         sensitivity=(0, 0.6),
     )
-    follower_bonus_share: float = param(
-        0.67,
-        "Share of its capability gap to the leader that a follower makes up (following is cheaper than leading).",
+    sputnik_investor_boost: float = param(
+        0.5,
+        "Extra growth of outside capital for a lab in the year after it caused a Sputnik moment.",
         unit="share",
-        source="DeepSeek-V3 matched Llama 3.1-405B with ~11x (1.04 OOM) less compute about 5 months later "
-        "(facts §1, §7); ~2x of that is the months of general progress, leaving ~5x = 0.7 OOM made up "
-        "on a 1.04 OOM gap: 0.67",
+        assumption="After R1, Alibaba, CIC and the national social security fund sought to invest in "
+        "DeepSeek and banks offered loans (facts-2 §7); size assumed.",
         ge=0,
-        le=0.95,
-        sensitivity=(0.4, 0.8),
-    )
-    follower_bonus_oom: float = param(
-        1.5,
-        "Largest capability bonus of a lab far behind the leader: a lab gap OOM behind gains min(share x gap, this).",
-        unit="OOM",
-        assumption="DeepSeek-R1 (Jan 2025, ~4e24 FLOP) came within months of o1 and Grok 3 (~5e26 FLOP), "
-        "about 2 OOM less compute: a bonus of ~1.3-1.5 OOM for distant followers. Was 0.7 as the "
-        "saturation level of b x gap/(gap+b) until 2026-11.",
-        ge=0,
-        le=3,
-        sensitivity=(0.7, 2.0),
+        le=5,
+        sensitivity=(0.0, 1.5),
     )
     capital_noise_sd: float = param(
         0.1,
@@ -477,12 +618,13 @@ class World(Frozen):
         ge=0,
         le=1,
     )
-    # --- Power ---
+    # --- Power and data centres ---
     kw_per_h100e: float = param(
-        1.4,
-        "All-in power per H100e in the start year.",
+        1.2,
+        "All-in power per H100e of chips bought in the start year.",
         unit="kW",
-        source="~1.4 kW per H100 incl. cooling and networking; $50B per GW rule of thumb (facts §5) [A]",
+        source="Blackwell ~0.92 kW IT per H100e (GB200 2,090 W / 2.27, Epoch, facts-2 §1) x PUE ~1.3 = 1.2; "
+        "an H100 fleet draws ~1.7 kW all-in (Epoch 2024-08)",
         gt=0,
     )
     power_efficiency_growth: float = param(
@@ -492,6 +634,62 @@ class World(Frozen):
         assumption="Newer chips do more per watt, somewhat slower than per-chip performance (1.35x/yr).",
         ge=1,
         le=2,
+    )
+    facility_usd_per_kw: float = param(
+        12_000.0,
+        "Non-chip capex per kW of AI data-centre power: buildings, power equipment, cooling, network.",
+        unit="USD/kW",
+        source="Epoch: $38B capex per GW of IT (GB200), servers the largest part, ~$29B per GW of "
+        "facility power; Alphabet ~40% of capex on data centres and network (facts-2 §1-2, 2025-26); "
+        "derived: ~$10-15B per GW outside the chips",
+        gt=0,
+        le=1e6,
+        sensitivity=(8_000.0, 20_000.0),
+    )
+    kw_factor_variant: float = param(
+        2.5,
+        "Power per H100e of performance-capped variants (H20-class) relative to full chips.",
+        unit="x",
+        source="H20-heavy fleets ~1.9 kW vs ~0.63 kW chip power per H100e for all Nvidia (Epoch chip "
+        "counts, derived, facts-2 §1); softened: hosts and network are shared",
+        ge=1,
+        le=10,
+    )
+    kw_factor_domestic: float = param(
+        2.3,
+        "Power per H100e of domestic (Ascend-class) chips relative to full chips.",
+        unit="x",
+        source="CloudMatrix 384: 1.7x a GB200 NVL72's compute at ~3.9x the power (SemiAnalysis 2025-04, "
+        "facts §2): 2.3x",
+        ge=1,
+        le=10,
+    )
+    max_site_share: float = param(
+        0.3,
+        "Largest share of a nation's AI power one training site can use.",
+        unit="share",
+        assumption="The largest planned campuses (Hyperion 5 GW, Fairwater, facts-2 §1) are a fraction of "
+        "the tens of GW a nation builds.",
+        gt=0,
+        le=1,
+        sensitivity=(0.15, 0.5),
+    )
+    power_build_decay: float = param(
+        0.85,
+        "Each year the largest build rate of power capacity moves this factor closer to its floor.",
+        unit="",
+        assumption="Grid, turbines and permits cannot compound at 50%/yr for decades.",
+        ge=0,
+        le=1,
+        sensitivity=(0.75, 0.95),
+    )
+    power_build_floor: float = param(
+        0.05,
+        "Long-run largest yearly growth of AI power capacity.",
+        unit="share/yr",
+        assumption="Of the order of electricity supply growth in fast-building economies.",
+        ge=0,
+        le=1,
     )
     # --- Definition of a Sputnik moment ---
     sputnik_lag_months: float = param(

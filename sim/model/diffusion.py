@@ -1,0 +1,119 @@
+"""Diffusion through channels: how a follower learns from better models it can reach.
+
+A lab's *own* capability is ``c = log10(training FLOP x efficiency)``. Better models reach it through
+three channels, each with its own lag and access:
+
+- **open weights**: a model released openly can be fine-tuned and distilled by anyone after a
+  publication lag;
+- **API distillation**: a closed model's outputs can be used to train a student, after a lag, as far as
+  the lab's nation can reach the model (market access) and the controller does not block target firms;
+- **methods and talent**: papers, people and tricks spill over slowly into a lab's own algorithmic
+  efficiency (:func:`sim.model.algorithms.catchup_gain`); this channel is permanent, the other two are redone each year.
+
+The gain through a channel is ``access x min(share x gap, max_bonus)`` with ``gap`` the distance to the
+teacher's (lagged) level in OOM: a student absorbs part of what a better teacher shows, never more than
+``max_bonus`` OOM, and never passes the teacher. Because the gain saturates, a rival pushed further behind
+by export controls falls further behind in months as well: the channels dampen controls, they do not
+erase them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Teacher:
+    """A model others can learn from this year: its level now and last year, and who can reach it."""
+
+    lab: str
+    nation: str
+    level_now: float
+    level_prev: float
+    open_weights: bool
+
+
+def lagged_level(now: float, prev: float, lag_years: float) -> float:
+    """Level a release lag ago, interpolated in OOM between last year's and this year's level."""
+    lag = min(max(lag_years, 0.0), 1.0)
+    return (1.0 - lag) * now + lag * prev
+
+
+def teacher_levels(
+    teachers: Sequence[Teacher], open_lag: float, api_lag: float, scale: float = 1.0
+) -> list[float]:
+    """Each teacher's level as students see it: a release lag ago, through its channel (open
+    weights after ``open_lag``, an API after ``api_lag``; lags divided by ``scale``)."""
+    if scale > 0:
+        open_lag, api_lag = open_lag / scale, api_lag / scale
+    return [
+        lagged_level(t.level_now, t.level_prev, open_lag if t.open_weights else api_lag)
+        for t in teachers
+    ]
+
+
+def channel_gain(gap: float, share: float, max_bonus: float) -> float:
+    """OOM gained from a teacher ``gap`` OOM ahead: ``min(share x gap, max_bonus)``, never the gap."""
+    if gap <= 0.0 or share <= 0.0 or max_bonus <= 0.0:
+        return 0.0
+    return min(share * gap, max_bonus, gap)
+
+
+def distillation_bonus(
+    own: float,
+    lab: str,
+    nation: str,
+    teachers: Sequence[Teacher],
+    access: Mapping[tuple[str, str], float],
+    *,
+    open_share: float,
+    api_share: float,
+    max_bonus: float,
+    open_lag: float,
+    api_lag: float,
+    scale: float = 1.0,
+    levels: Sequence[float] | None = None,
+) -> tuple[float, str]:
+    """Capability gain (OOM) a lab at ``own`` gets from the models it can reach, and the main teacher.
+
+    The best open-weight model (after ``open_lag``) and the best closed model the lab can query
+    (after ``api_lag``, weighted by ``access[(teacher_nation, student_nation)]``) each close a share of
+    the gap that is left: the lab learns from both, the bigger gain first. The total never exceeds
+    ``max_bonus`` nor the best teacher's level. ``scale`` multiplies both shares and the cap and
+    divides the lags (the world ``diffusion`` lever: 0 closes every channel, 2 doubles them).
+    ``levels`` are the teachers' :func:`teacher_levels`, if already computed for the year.
+    """
+    s_open, s_api, cap = open_share * scale, api_share * scale, max_bonus * scale
+    if levels is None:
+        levels = teacher_levels(teachers, open_lag, api_lag, scale)
+    best_open, who_open = -math.inf, ""
+    best_api, a_api, who_api = -math.inf, 0.0, ""
+    for t, level in zip(teachers, levels, strict=True):
+        if t.lab == lab:
+            continue
+        if t.open_weights:
+            if level > best_open:
+                best_open, who_open = level, t.lab
+        else:
+            a = access.get((t.nation, nation), 1.0)
+            if a > 0.0 and (not who_api or a * (level - own) > a_api * (best_api - own)):
+                best_api, a_api, who_api = level, a, t.lab
+    channels = []
+    if who_open:
+        channels.append(
+            (channel_gain(best_open - own, s_open, cap), best_open, s_open, 1.0, who_open)
+        )
+    if who_api:
+        channels.append(
+            (a_api * channel_gain(best_api - own, s_api, cap), best_api, s_api, a_api, who_api)
+        )
+    if not channels:
+        return 0.0, ""
+    channels.sort(key=lambda c: -c[0])
+    first_gain, _, _, _, who = channels[0]
+    total = first_gain
+    for _, level, share, a, _ in channels[1:]:
+        total += a * channel_gain(level - (own + total), share, cap - total)
+    return min(total, cap), who if total > 0 else ""
