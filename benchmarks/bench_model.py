@@ -121,7 +121,11 @@ def main(argv: list[str] | None = None) -> int:
     ((new_med, new_best, new_cpu),) = timed([lambda: model_loop(base)], args.repeat)
     verdict = "meets" if new_med * ms <= TARGET_MS else "MISSES"
     rows.append(
-        (f"baseline, {years} years, model loop", f"{new_med * ms:.1f} ms", f"{new_best * ms:.1f} ms")
+        (
+            f"baseline, {years} years, model loop",
+            f"{new_med * ms:.1f} ms",
+            f"{new_best * ms:.1f} ms",
+        )
     )
     rows.append(("  median CPU time of that run", f"{new_cpu * ms:.1f} ms", ""))
     rows.append((f"  target {TARGET_MS:.0f} ms", verdict, ""))

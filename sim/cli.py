@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 EXTENSIONS = ("sim.sweeps.cli", "sim.game.cli", "sim.calibration.cli", "sim.web.cli")
 
-# The headline comparison of MODEL.md section 7, run by ``sputnik demo`` (and ``make demo``).
+# The headline comparison, run by ``sputnik demo`` (and ``make demo``).
 DEMO_SCENARIOS = ("baseline", "stargate", "deepseek", "stargate-vs-deepseek")
 DEMO_OUT = "out/demo"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from sim.calibration.ensemble import EnsembleFile, EnsembleParam, Member, Provenance, write_ensemble
 
 PARAMS = (
-    ("world.frontier_share", 0.05, 0.2),
+    ("world.necessity_offset", 0.2, 1.2),
     ("world.catchup_rate_open", 0.3, 0.9),
     ("controls.sme_effect", 0.3, 0.9),
     ("vendors.huawei.domestic.training_penalty", 0.2, 0.6),

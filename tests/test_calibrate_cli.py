@@ -26,9 +26,9 @@ REPO = Path(__file__).resolve().parents[1]
 EASY = (
     "largest_run_flop:world:2023",
     "nvidia_cum_h100e:world:2022",
-    "capex_usd:china:2024",
+    "lag_months:china:2024",
     "smuggled_share:china:2024",
-    "dc_electricity_twh:usa:2024",  # not expressed by every model: skipped with a reason
+    "dc_electricity_twh:usa:2024",  # not expressed by the model (AI power only): skipped with a reason
 )
 TINY = ["--per-wave", "30", "--replicates", "1", "--workers", "1", "--no-plots"]
 
@@ -102,7 +102,7 @@ def test_writes_the_match_and_an_ensemble_with_provenance(reference, easy):
     surv = runs[runs["non_implausible"]]
     assert prov.n_non_implausible == len(surv) and prov.n_evaluated == 60
     for m in ens.members:
-        hit = surv[(surv["world.frontier_share"] == m.values["world.frontier_share"])]
+        hit = surv[(surv["world.necessity_offset"] == m.values["world.necessity_offset"])]
         assert len(hit) == 1 and hit["max_implausibility"].item() == m.max_implausibility
 
 
@@ -113,8 +113,8 @@ def test_same_seed_same_match_other_seed_another(reference, easy, tmp_path):
         tmp_path / "a" / "ensemble.json"
     ).read_text()
     assert _calibrate(tmp_path / "b", easy, "--seed", "5") == 0
-    assert not _tables(reference)["world.frontier_share"].equals(
-        _tables(tmp_path / "b")["world.frontier_share"]
+    assert not _tables(reference)["world.necessity_offset"].equals(
+        _tables(tmp_path / "b")["world.necessity_offset"]
     )
 
 
@@ -146,7 +146,7 @@ def test_killed_then_resumed_equals_uninterrupted(reference, easy, tmp_path):
 
 
 def test_no_survivor_is_a_failure_unless_a_provisional_ensemble_is_asked_for(tmp_path, capsys):
-    hard = _targets(tmp_path / "hard.csv", ("nvidia_purchases_h100e:china:2023",))
+    hard = _targets(tmp_path / "hard.csv", ("lab_revenue_usd:anthropic:2024",))
     args = ["--waves", "1", "--per-wave", "6", "--replicates", "1", "--workers", "1", "--no-plots"]
     base = ["calibrate", "--targets", str(hard), "--ensemble-size", "3", *args]
     assert cli.main([*base, "--out", str(tmp_path / "a")]) == 1

@@ -112,9 +112,9 @@ def test_compare_metrics_match_the_single_run_definitions(base):
 
 
 def test_scenario_levers_and_user_overrides_win_over_the_ensemble(ens):
-    scen = load_scenario("baseline", {**SHORT, "world.frontier_share": 0.15})
-    p = plan(ens, scen, seed=0, user_overrides={"world.frontier_share": 0.15})
-    assert "world.frontier_share" in p.held and "world.frontier_share" not in p.applied
+    scen = load_scenario("baseline", {**SHORT, "world.necessity_offset": 0.4})
+    p = plan(ens, scen, seed=0, user_overrides={"world.necessity_offset": 0.4})
+    assert "world.necessity_offset" in p.held and "world.necessity_offset" not in p.applied
     # a scenario file that sets a value of its own (history-2020 sets variant_price_factor) keeps it
     hist = load_scenario("history-2020")
     assert hist.world.variant_price_factor != load_scenario("baseline").world.variant_price_factor
@@ -133,13 +133,13 @@ def test_scenario_levers_and_user_overrides_win_over_the_ensemble(ens):
     res = run_ensemble(
         "baseline",
         n=2,
-        overrides={**SHORT, "world.frontier_share": 0.15},
+        overrides={**SHORT, "world.necessity_offset": 0.4},
         ensemble=ens,
         keep_results=True,
     )
-    assert all(r.manifest["parameters"]["world"]["frontier_share"] == 0.15 for r in res.results)
+    assert all(r.manifest["parameters"]["world"]["necessity_offset"] == 0.4 for r in res.results)
     assert res.manifest["ensemble"]["held"] == {
-        "world.frontier_share": "set by the caller's overrides"
+        "world.necessity_offset": "set by the caller's overrides"
     }
     # without a reference in the provenance, only the caller's overrides are held
     p = plan(tiny_ensemble(3, reference=None), hist)

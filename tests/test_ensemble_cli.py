@@ -40,7 +40,7 @@ def test_run_with_ensemble_writes_bands_members_and_charts(tiny, tmp_path, capsy
     for png in ("capability.png", "compute.png"):
         assert (out / png).stat().st_size > 20_000
     members = pd.read_csv(out / "members.csv")
-    assert list(members["member"]) == [0, 1, 2, 3] and "world.frontier_share" in members
+    assert list(members["member"]) == [0, 1, 2, 3] and "world.necessity_offset" in members
     # bands.csv is computed from the members' values in metrics.parquet
     wide = pd.read_parquet(out / "metrics.parquet")
     bands = pd.read_csv(out / "bands.csv")

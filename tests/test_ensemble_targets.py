@@ -36,7 +36,7 @@ def test_model_simulator_agrees_with_the_backtest_adapter():
     ids = BacktestSimulator.target_ids()
     chosen = [t for t in targets if f"{t.quantity}:{t.region}" in ids]
     sim_ = ModelSimulator.for_targets(chosen)
-    for params in ({}, {"world.frontier_share": 0.15, "world.supply_response": 0.4}):
+    for params in ({}, {"world.run_duration_growth": 1.3, "world.supply_response": 0.4}):
         a = sim_(params, 3)
         b = BacktestSimulator()(params, 3)
         assert set(a) == {t.id for t in chosen}
@@ -54,7 +54,6 @@ def test_quantities_by_hand(hist):
         ("nvidia_cum_share", "china", 2024, None),
         ("nvidia_cum_h100e", "china", 2024, None),
         ("lab_revenue_usd", "openai", 2024, None),
-        ("capex_usd", "usa", 2024, None),
         ("smuggled_share", "china", 2024, None),
         ("domestic_chip_output", "china", 2024, None),
         ("flagship_share", "world", 2024, None),
@@ -80,13 +79,12 @@ def test_quantities_by_hand(hist):
     )
     stargate = lb[(lb.lab == "stargate") & (lb.year == 2024)]
     assert v["lab_revenue_usd:openai:2024"] == pytest.approx(stargate.revenue_usd.item() / 1e9)
-    usa = n[(n.nation == "usa") & (n.year == 2024)]
-    assert v["capex_usd:usa:2024"] == pytest.approx(usa.compute_spend_usd.item() / 1e9)
     cn = n[(n.nation == "china") & (n.year == 2024)]
     assert v["smuggled_share:china:2024"] == cn.smuggled_share.item()
     hw = hist.vendors[(hist.vendors.vendor == "huawei") & (hist.vendors.year == 2024)]
     assert v["domestic_chip_output:china:2024"] == hw.sold_chips.item()
-    top = lb[lb.year == 2024].sort_values("training_flop").iloc[-1]
+    y24 = lb[lb.year == 2024]
+    top = y24.loc[y24.training_flop.idxmax()]  # the first of labs tied at the cluster cap
     assert v["flagship_share:world:2024"] == pytest.approx(top.cluster_h100e / top.compute_h100e)
     # outside the run or unknown: nan, never an exception
     out = target_values(
@@ -107,10 +105,13 @@ def test_supported_targets_cover_what_the_tables_express(hist):
     have = offered(hist)
     assert {
         "largest_run_flop", "nvidia_cum_h100e", "tracked_cum_h100e", "nvidia_purchases_h100e",
-        "nvidia_cum_share", "nvidia_revenue_share", "lag_months", "capex_usd",
+        "nvidia_cum_share", "nvidia_revenue_share", "lag_months",
         "domestic_chip_output", "smuggled_share", "algorithmic_efficiency_growth",
         "price_performance_growth", "largest_run_growth", "lab_revenue_usd", "flagship_share",
     } <= {t.quantity for t in kept}  # fmt: skip
+    # all-purpose capex and all-data-centre electricity are not what the model records (AI only)
+    gone = {t_id.split(":")[0] for t_id, _ in skipped}
+    assert {"capex_usd", "dc_electricity_twh"} <= gone
     for t_id, why in skipped:
         q = t_id.split(":")[0]
         assert why and (q not in QUANTITIES or q not in have), t_id
@@ -157,8 +158,8 @@ def test_uncertain_parameters_cover_every_ranged_schema_field():
             else:
                 assert (p.low, p.high) == (max(lo, vlo), min(hi, vhi))
             assert p.scale == ("log" if p.low > 0 and p.high / p.low >= 4 else "lin")
-    eu = by_path["nations.eu.max_ai_capex_gdp_share"]
-    assert eu.low < base.nations["eu"].max_ai_capex_gdp_share < eu.high
+    eu = by_path["nations.eu.ai_capex_saturation_gdp_share"]
+    assert eu.low < base.nations["eu"].ai_capex_saturation_gdp_share < eu.high
     assert "world.ai_revenue_usd" in held_paths and "world.utilisation" in by_path
     assert np.isfinite([p.low for p in params]).all()
 

@@ -121,7 +121,7 @@ def from_history_match(
     created: str | None = None,
 ) -> EnsembleFile:
     """Pick ``n`` survivors of a history match (all if fewer; a seeded draw if more)."""
-    from importlib.metadata import PackageNotFoundError, version
+    from sim.results import package_version
 
     surv = res.survivors
     if surv.empty:
@@ -134,10 +134,7 @@ def from_history_match(
     if len(surv) > n:
         pick = np.sort(np.random.default_rng([s, 0xE75]).choice(len(surv), n, replace=False))
         surv = surv.iloc[pick]
-    try:
-        pkg = version("sputnik-moment")
-    except PackageNotFoundError:  # pragma: no cover - running from a source tree
-        pkg = None
+    pkg = package_version()
     cfg = res.config["config"]
     members = [
         Member(
