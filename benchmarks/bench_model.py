@@ -96,7 +96,9 @@ def phase_times(scen: Scenario, runs: int) -> dict[str, float]:
         for name in PHASES:
             fn = getattr(m, name)
 
-            def wrapped(fn: Callable[[], None] = fn, name: str = name) -> None:
+            def wrapped(
+                fn: Callable[[], None] = fn, name: str = name, acc: dict[str, float] = acc
+            ) -> None:
                 t = time.perf_counter()
                 fn()
                 acc[name] += time.perf_counter() - t
