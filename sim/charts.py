@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sim.plotting import pyplot
 
@@ -377,16 +377,7 @@ def compare_charts(results: Mapping[str, Result], out_dir: Path) -> list[Path]:
             _years(ax, years)
         for ax in list(axes.flat)[len(COMPARE_METRICS) :]:
             ax.axis("off")
-        handles, labels = axes.flat[0].get_legend_handles_labels()
-        fig.legend(
-            handles,
-            labels,
-            loc="lower center",
-            ncol=min(len(labels), 6),
-            frameon=False,
-            title="scenario",
-            bbox_to_anchor=(0.5, -0.06),
-        )
+        _scenario_legend(fig, axes.flat[0], "scenario")
         fig.suptitle(f"Scenarios compared (seed {first.manifest.get('seed')})")
         fig.tight_layout(rect=(0, 0.03, 1, 1))
         paths.append(_save(fig, out_dir / "compare_overview.png"))
@@ -541,17 +532,24 @@ def compare_band_charts(
                 ax.set_title(metric_label(m, view), fontsize=14)  # type: ignore[arg-type]
             for ax in list(axes.flat)[len(metrics) :]:
                 ax.axis("off")
-            handles, labels = axes.flat[0].get_legend_handles_labels()
-            fig.legend(
-                handles,
-                labels,
-                loc="lower center",
-                ncol=min(len(labels), 6),
-                frameon=False,
-                title="scenario" if not offset else "scenario minus reference",
-                bbox_to_anchor=(0.5, -0.06),
+            _scenario_legend(
+                fig, axes.flat[0], "scenario" if not offset else "scenario minus reference"
             )
             fig.suptitle(title, fontsize=16)
             fig.tight_layout(rect=(0, 0.03, 1, 1))
             paths.append(_save(fig, out_dir / name))
     return paths
+
+
+def _scenario_legend(fig: Any, ax: Any, title: str) -> None:
+    """One legend for a grid of panels, below them (the scenarios of the first panel)."""
+    handles, labels = ax.get_legend_handles_labels()
+    fig.legend(
+        handles,
+        labels,
+        loc="lower center",
+        ncol=min(len(labels), 6),
+        frameon=False,
+        title=title,
+        bbox_to_anchor=(0.5, -0.06),
+    )

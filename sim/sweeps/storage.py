@@ -99,6 +99,18 @@ class SweepStore:
                 f"{self.root}: spec.json is damaged, so this sweep cannot be resumed; use a new --out"
             ) from None
 
+    def _resumable(self, spec_hash: str, resume: bool) -> None:
+        """Raise :class:`UserError` unless the sweep already here may be resumed with this spec."""
+        old = self._old_spec()
+        if not resume:
+            raise UserError(
+                f"{self.root}: already holds a sweep; add --resume to continue it or choose another --out"
+            )
+        if old.get("spec_hash") != spec_hash:
+            raise UserError(
+                f"{self.root}: --resume: the spec (or its base scenario) changed since this sweep started (hash {str(old.get('spec_hash', '?'))[:12]} != {spec_hash[:12]}); use a new --out"
+            )
+
     def check(self, spec_hash: str, resume: bool, force: bool = False) -> None:
         """Refuse, before anything is written or started, an ``out`` that cannot take this sweep:
         a file, a directory of other files (unless ``force``: they are removed), another sweep,
@@ -106,15 +118,7 @@ class SweepStore:
         from sim.outputs import check_out
 
         if self.exists():
-            old = self._old_spec()
-            if not resume:
-                raise UserError(
-                    f"{self.root}: already holds a sweep; add --resume to continue it or choose another --out"
-                )
-            if old.get("spec_hash") != spec_hash:
-                raise UserError(
-                    f"{self.root}: --resume: the spec (or its base scenario) changed since this sweep started (hash {str(old.get('spec_hash', '?'))[:12]} != {spec_hash[:12]}); use a new --out"
-                )
+            self._resumable(spec_hash, resume)
             return
         if (self.root / "outcomes.parquet").exists():
             raise UserError(f"{self.root}: already holds results; choose another --out")
@@ -135,15 +139,7 @@ class SweepStore:
         Raises :class:`UserError` if the directory holds another sweep, or a different one on resume.
         """
         if self.exists():
-            old = self._old_spec()
-            if not resume:
-                raise UserError(
-                    f"{self.root}: already holds a sweep; add --resume to continue it or choose another --out"
-                )
-            if old.get("spec_hash") != spec_hash:
-                raise UserError(
-                    f"{self.root}: --resume: the spec (or its base scenario) changed since this sweep started (hash {old.get('spec_hash', '?')[:12]} != {spec_hash[:12]}); use a new --out"
-                )
+            self._resumable(spec_hash, resume)
             for tmp in self.chunks.glob("*.tmp"):
                 tmp.unlink()  # half-written chunk of a killed run
             return self.committed()
