@@ -407,12 +407,14 @@ def clear(
     leftover money found no seller). ``first_shares`` are the labs' :func:`primary_shares` over
     all their offers, if already computed.
     """
+    # Per-entry columns are arrays; per-lab, per-vendor and per-nation state, a dozen numbers
+    # each, stays in lists (a numpy call on them costs more than the loop).
     n_labs, n_vendors, n_nations = book.n_labs, book.n_vendors, buyers.n_nations
     lay = book.layout
     lab, vendor = lay.lab, lay.vendor
     nation = buyers.nation[lab]
     remaining = buyers.budget.copy()
-    money_floor = MONEY_LEFT * np.maximum(buyers.budget, 1.0)
+    money_floor = (MONEY_LEFT * np.maximum(buyers.budget, 1.0)).tolist()
     # Rented compute draws on the hosts' pool, counted as a "vendor" after the real ones.
     cap_left = [*capacity.tolist(), caps.rental_pool]
     sold_out_below = [SOLD_OUT * max(c, 1.0) for c in cap_left]
@@ -422,36 +424,41 @@ def clear(
     )
     tier2 = Tier2Cap(caps.tier2_h100e, caps.tier2_entry, nation, n_nations)
     power = PowerCap(caps.power_kw, book.kw, book.price, nation, n_nations)
-    last_open = np.full(n_labs, -1.0)
-    demand = np.zeros(n_vendors)
+    last_open = [-1.0] * n_labs
+    demand = [0.0] * n_vendors
     power_demand = np.zeros(n_nations)
     parts: list[tuple[IntArray, FloatArray, FloatArray]] = []
     for round_ in range(rounds):
         vendor_open = [left > floor for left, floor in zip(cap_left, sold_out_below, strict=True)]
         open_ = np.array(vendor_open)[cap_group]
-        if licence.touched.any() or tier2.touched.any():
+        if licence.touched_any or tier2.touched_any:
             capped = tier2.touched | licence.touched.reshape(n_vendors, n_nations).any(axis=0)
             open_ &= ~((licence.closed() | tier2.closed()) & capped[nation])
-        if power.touched.any():
+        if power.touched_any:
             open_ &= ~power.closed()
-        n_open = _sum_by(lab, open_, n_labs)
-        active = (remaining > money_floor) & (n_open != last_open)
-        if not active.any():
+        n_open = _sum_by(lab, open_, n_labs).tolist()
+        left = remaining.tolist()
+        active = [
+            r > f and k != last
+            for r, f, k, last in zip(left, money_floor, n_open, last_open, strict=True)
+        ]
+        if not any(active):
             break
-        last_open = np.where(active, n_open, last_open)
+        last_open = [k if a else last for k, a, last in zip(n_open, active, last_open, strict=True)]
+        taking_part = np.array(active)[lab]
         shares = None
         if round_ == 0 and first_shares is not None and open_.all():
-            shares = first_shares * active[lab]
+            shares = first_shares * taking_part
         shares = split_money(
             book,
-            open_ & active[lab],
+            open_ & taking_part,
             buyers.smuggle,
             buyers.rent,
             buyers.domestic_min,
             elasticity,
             shares,
         )
-        entry = np.flatnonzero(shares > 0)
+        entry = (shares > 0).nonzero()[0]
         if len(entry) == 0:
             break
         e_lab = lab[entry]
@@ -461,28 +468,33 @@ def clear(
         tier2.apply(entry, money, chips, book.chip_perf)
         group = cap_group[entry]
         ordered = _sum_by(group, chips, n_vendors + 1).tolist()
-        demand += np.array(ordered[:n_vendors])  # money turned away comes back: count it again
-        fill = np.array(fill_fraction(ordered, cap_left))[group]
-        chips *= fill
-        money *= fill
-        wanted = power.apply(entry, money, chips)
+        # money turned away comes back: count it again
+        demand = [d + o for d, o in zip(demand, ordered, strict=False)]
+        fill = fill_fraction(ordered, cap_left)
+        scaled = any(f != 1.0 for f in fill)
+        if scaled:
+            by_entry = np.array(fill)[group]
+            chips *= by_entry
+            money *= by_entry
+        wanted, power_scaled = power.apply(entry, money, chips)
         if round_ == 0:
             power_demand = wanted
-        sold = _sum_by(group, chips, n_vendors + 1).tolist()
+        # Orders nobody rationed were all sold: their sums are the ones already made.
+        sold = _sum_by(group, chips, n_vendors + 1).tolist() if scaled or power_scaled else ordered
         cap_left = [left - s for left, s in zip(cap_left, sold, strict=True)]
         np.subtract.at(remaining, e_lab, money)
         parts.append((entry, money, chips))
-        if (remaining <= money_floor).all():
+        if all(r <= f for r, f in zip(remaining.tolist(), money_floor, strict=True)):
             break
     rented = caps.rental_pool - cap_left[n_vendors]
     if not parts:
         empty = np.zeros(0)
-        return Orders(np.zeros(0, dtype=np.intp), empty, empty, demand, power_demand, 0.0)
+        return Orders(np.zeros(0, dtype=np.intp), empty, empty, np.array(demand), power_demand, 0.0)
     return Orders(
         np.concatenate([p[0] for p in parts]),
         np.concatenate([p[1] for p in parts]),
         np.concatenate([p[2] for p in parts]),
-        demand,
+        np.array(demand),
         power_demand,
         max(0.0, rented),
     )
@@ -499,39 +511,46 @@ class PowerCap:
         nation: IntArray,
         n: int,
     ):
-        self.limit = limit  # per nation (inf: no limit), or None when no nation has one
+        self.limit = None if limit is None else limit.tolist()  # per nation (inf: no limit)
         self.kw = kw  # per entry: kW per H100e (0 for rented)
         self.price = price
         self.nation = nation
-        self.used = np.zeros(n)
-        self.touched = np.zeros(n, dtype=np.bool_)
+        self.used = [0.0] * n
+        self.touched_any = False
 
     def closed(self) -> BoolArray:
         """Owned-chip offers of nations whose power is used up."""
         if self.limit is None:
             return np.zeros(len(self.kw), dtype=np.bool_)
-        out: BoolArray = (self.kw > 0) & (
-            self.used[self.nation] >= self.limit[self.nation] * (1 - CAP_USED)
-        )
+        full = [u >= lim * (1 - CAP_USED) for u, lim in zip(self.used, self.limit, strict=True)]
+        out: BoolArray = (self.kw > 0) & np.array(full)[self.nation]
         return out
 
-    def apply(self, entry: IntArray, money: FloatArray, chips: FloatArray) -> FloatArray:
-        """Scale this round's owned-chip orders down pro rata to each nation's free power; returns
-        the kW each nation wanted before scaling."""
+    def apply(
+        self, entry: IntArray, money: FloatArray, chips: FloatArray
+    ) -> tuple[FloatArray, bool]:
+        """Scale this round's owned-chip orders down pro rata to each nation's free power;
+        returns the kW each nation wanted before scaling, and whether any order was scaled."""
         n = len(self.used)
         kw = money / self.price[entry] * self.kw[entry]
         nat = self.nation[entry]
         wanted = _sum_by(nat, kw, n)
         if self.limit is None:
-            return wanted
-        left = (self.limit - self.used)[nat]
-        fill = np.array(fill_fraction(wanted[nat].tolist(), left.tolist()))
-        fill = np.where(kw > 0, fill, 1.0)
+            return wanted, False
+        want = wanted.tolist()
+        self.touched_any = self.touched_any or any(w > 0 for w in want)
+        left = [lim - u for lim, u in zip(self.limit, self.used, strict=True)]
+        by_nation = fill_fraction(want, left)
+        if all(f == 1.0 for f in by_nation):  # power for every order: nothing to scale
+            self.used = [u + w for u, w in zip(self.used, want, strict=True)]
+            return wanted, False
+        fill = np.array(by_nation)[nat]
+        fill[~(kw > 0)] = 1.0
         chips *= fill
         money *= fill
-        self.used += _sum_by(nat, kw * fill, n)
-        self.touched |= wanted > 0
-        return wanted
+        added = _sum_by(nat, kw * fill, n).tolist()
+        self.used = [u + a for u, a in zip(self.used, added, strict=True)]
+        return wanted, True
 
 
 class LicenceCap:
@@ -544,6 +563,7 @@ class LicenceCap:
         self.key = key  # per entry: vendor x buyer nation
         self.used = np.zeros(n_keys)
         self.touched = np.zeros(n_keys, dtype=np.bool_)
+        self.touched_any = False
 
     def closed(self) -> BoolArray:
         """Licensed offers whose cap is used up."""
@@ -557,7 +577,7 @@ class LicenceCap:
         """Scale this round's licensed orders down pro rata to what is left of each cap."""
         if self.limit is None:
             return
-        sel = np.flatnonzero(self.entry[entry])
+        sel = self.entry[entry].nonzero()[0]
         if len(sel) == 0:
             return
         key = self.key[entry[sel]]
@@ -568,6 +588,7 @@ class LicenceCap:
         money[sel] *= fill
         self.used += _sum_by(key, chips[sel], len(self.used))
         self.touched[key] = True
+        self.touched_any = True
 
 
 class Tier2Cap:
@@ -579,6 +600,7 @@ class Tier2Cap:
         self.nation = nation  # per entry: buyer nation
         self.used = np.zeros(n)
         self.touched = np.zeros(n, dtype=np.bool_)
+        self.touched_any = False
 
     def closed(self) -> BoolArray:
         """Capped offers whose nation has used up its cap."""
@@ -592,7 +614,7 @@ class Tier2Cap:
         """Scale this round's capped orders down pro rata to what is left of each nation's cap."""
         if self.limit is None or self.entry is None:
             return
-        sel = np.flatnonzero(self.entry[entry])
+        sel = self.entry[entry].nonzero()[0]
         if len(sel) == 0:
             return
         nat = self.nation[entry[sel]]
@@ -604,6 +626,7 @@ class Tier2Cap:
         money[sel] *= fill
         self.used += _sum_by(nat, chips[sel] * perf, n)
         self.touched[nat] = True
+        self.touched_any = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -168,7 +168,7 @@ class ComputeRaceModel(mesa.Model):
         )
         self.rental_pool = rental_pool(self.nations, self.controls)
         self._initial_capability()
-        self.datacollector = mesa.DataCollector(
+        self.datacollector = records.ScalarCollector(
             model_reporters=records.model_reporters(self.nations)
         )
         self.datacollector.collect(self)
@@ -445,15 +445,9 @@ class ComputeRaceModel(mesa.Model):
         add this year's purchases."""
         dep = self.world.depreciation
         for lab in self.labs:
-            depreciate(lab.stock, dep, keep_index=RENTED)
-            depreciate(lab.flop, dep)
-            depreciate(lab.serve, dep)
-            for i, b in enumerate(lab.bought):
-                lab.stock[i] += b
-            for i, b in enumerate(lab.bought_class):
-                lab.flop[i] += b
-            for i, b in enumerate(lab.bought_serve):
-                lab.serve[i] += b
+            depreciate(lab.stock, dep, keep_index=RENTED, add=lab.bought)
+            depreciate(lab.flop, dep, add=lab.bought_class)
+            depreciate(lab.serve, dep, add=lab.bought_serve)
         new = self.new_kw.tolist()
         for i, nation in enumerate(self.nations.values()):
             g = nation.grid
@@ -499,10 +493,11 @@ class ComputeRaceModel(mesa.Model):
         c, w = self.controls, self.world
         block = c.api_block if c.active else 0.0
         block *= min(1.0, 1.0 / w.diffusion) if w.diffusion > 0 else 1.0
+        # Only the blocked pairs are listed; every other pair has full access (1).
         return {
-            (seller, buyer): 1.0 - block if seller == c.controller and c.targets(bn) else 1.0
-            for seller in self.nations
+            (c.controller, buyer): 1.0 - block
             for buyer, bn in self.nations.items()
+            if c.controller in self.nations and c.targets(bn)
         }
 
     # ------------------------------------------------------------------ phase 8
