@@ -108,8 +108,9 @@ def diffuse(labs: Sequence[Lab], access: Mapping[tuple[str, str], float], world:
     )
     scale = w.diffusion
     s_open, s_api, cap = w.open_share * scale, w.api_share * scale, w.max_bonus_oom * scale
+    reachable = {n: classroom.reachable(n, access) for n in {lab.nation for lab in labs}}
     for i, lab in enumerate(labs):
-        bonus, who = learn(lab.own_oom, i, lab.nation, classroom, access, s_open, s_api, cap)
+        bonus, who = learn(lab.own_oom, i, classroom, reachable[lab.nation], s_open, s_api, cap)
         lab.oom = lab.own_oom + bonus
         lab.d_catchup += bonus - lab.bonus
         lab.bonus = bonus

@@ -66,6 +66,17 @@ class Board:
     second_open: int
     closed: list[int]
 
+    def reachable(
+        self, nation: str, access: Mapping[tuple[str, str], float]
+    ) -> list[tuple[int, float, float]]:
+        """(index, level, access) of the closed models the labs of ``nation`` can query."""
+        out = []
+        for i in self.closed:
+            a = access.get((self.teachers[i].nation, nation), 1.0)
+            if a > 0.0:
+                out.append((i, self.levels[i], a))
+        return out
+
 
 def board(teachers: Sequence[Teacher], levels: Sequence[float]) -> Board:
     """The :class:`Board` of ``teachers`` at ``levels``."""
@@ -128,31 +139,33 @@ def distillation_bonus(
         classroom = board(teachers, levels)
     me = next((i for i, t in enumerate(teachers) if t.lab == lab), -1)
     return learn(
-        own, me, nation, classroom, access, open_share * scale, api_share * scale, max_bonus * scale
+        own,
+        me,
+        classroom,
+        classroom.reachable(nation, access),
+        open_share * scale,
+        api_share * scale,
+        max_bonus * scale,
     )
 
 
 def learn(
     own: float,
     me: int,
-    nation: str,
     classroom: Board,
-    access: Mapping[tuple[str, str], float],
+    reachable: list[tuple[int, float, float]],
     s_open: float,
     s_api: float,
     cap: float,
 ) -> tuple[float, str]:
-    """:func:`distillation_bonus` of teacher ``me`` (-1: not a teacher) of ``nation``, with the
-    shares and the cap already scaled."""
+    """:func:`distillation_bonus` of teacher ``me`` (-1: not a teacher) who can query the closed
+    models ``reachable`` (:meth:`Board.reachable`), with the shares and the cap already scaled."""
     teachers, levels = classroom.teachers, classroom.levels
     i_open = classroom.best_open if classroom.best_open != me else classroom.second_open
     best_api, a_api, i_api = -math.inf, 0.0, -1
-    for i in classroom.closed:
-        if i == me:
-            continue
-        a = access.get((teachers[i].nation, nation), 1.0)
-        if a > 0.0 and (i_api < 0 or a * (levels[i] - own) > a_api * (best_api - own)):
-            best_api, a_api, i_api = levels[i], a, i
+    for i, level, a in reachable:
+        if i != me and (i_api < 0 or a * (level - own) > a_api * (best_api - own)):
+            best_api, a_api, i_api = level, a, i
     channels = []
     if i_open >= 0:
         best_open, who_open = levels[i_open], teachers[i_open].lab

@@ -25,9 +25,14 @@ def depreciate(
     """Depreciate every entry in place; ``keep_index`` (rented) is zeroed instead (leases end);
     then ``add`` (this year's purchases), if given, is added entry by entry."""
     kept = 1.0 - rate
-    for i, s in enumerate(stock):
-        s = 0.0 if i == keep_index else s * kept
-        stock[i] = s if add is None else s + add[i]
+    if add is None:
+        for i, s in enumerate(stock):
+            stock[i] = s * kept
+    else:
+        for i, s in enumerate(stock):
+            stock[i] = s * kept + add[i]
+    if keep_index is not None:
+        stock[keep_index] = 0.0 if add is None else add[keep_index]
 
 
 def safe_log10(x: float) -> float:

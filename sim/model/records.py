@@ -324,15 +324,19 @@ def append_rows(m: ComputeRaceModel) -> None:
     kw = class_kw(m.world, m.trends.kw_per_h100e)
     for n in m.nations.values():
         labs = n.labs
-        stock = [sum(col, 0.0) for col in zip(*[lab.stock for lab in labs], strict=True)]
-        stock = stock or [0.0] * len(ORIGINS)
-        comp = sum([lab.compute_spend for lab in labs], 0.0)
-        fac = sum([lab.facility_spend for lab in labs], 0.0)
-        eff = sum([lab.efficiency_spend for lab in labs], 0.0)
-        rev = sum([lab.revenue for lab in labs], 0.0)
-        chosen = sum([lab.share_now * lab.budget for lab in labs], 0.0)
-        budget = sum([lab.budget for lab in labs], 0.0)
-        largest = max([0.0, *[lab.training_flop for lab in labs]])
+        stock = [0.0] * len(ORIGINS)
+        comp = fac = eff = rev = chosen = budget = largest = 0.0
+        for lab in labs:  # sums in lab order, from 0.0
+            for i, s in enumerate(lab.stock):
+                stock[i] += s
+            comp += lab.compute_spend
+            fac += lab.facility_spend
+            eff += lab.efficiency_spend
+            rev += lab.revenue
+            chosen += lab.share_now * lab.budget
+            budget += lab.budget
+            if lab.training_flop > largest:
+                largest = lab.training_flop
         total = sum(stock)
         shares = [s / total if total > 0 else 0.0 for s in stock]
         best = n.best
