@@ -3,10 +3,14 @@
 Everything here is a pure function of its arguments (no model, no agents), so rationing, caps,
 leakage and money conservation are unit-tested alone (``tests/test_clearing.py``).
 
-The year's offers form an :class:`OfferBook`: one entry per (lab, offer), grouped by lab, in the
-order the offers were made. :func:`split_money` is the buyers' channel choice, :func:`clear` runs
-the order rounds (caps, rationing, money that found no seller offered again) and :func:`deliver`
-turns the filled orders into purchases, vendor revenue and flows.
+The year's offers form an :class:`OfferBook`: one entry per (lab, offer), grouped by lab in lab
+order, in the order the offers were made. :func:`split_money` is the buyers' channel choice,
+:func:`clear` runs the order rounds (caps, rationing, money that found no seller offered again)
+and :func:`deliver` turns the filled orders into purchases, vendor revenue and flows.
+
+A book has a few dozen entries, so the choice of channels and the rounds of :func:`clear`, which
+go lab by lab, run on Python lists (a numpy call costs more than the arithmetic it would do);
+deliveries and the results (:class:`Orders`, :class:`Delivery`) are numpy arrays.
 
 Floating-point sums run in the same sequence as a plain Python loop would (``np.bincount`` and
 ``np.add.at`` add in index order) and powers use the C library's ``pow`` through Python floats
@@ -16,8 +20,10 @@ run bit for bit on every machine.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Any, NamedTuple, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
@@ -27,6 +33,10 @@ from sim.config.schema import ORIGINS
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
 BoolArray = npt.NDArray[np.bool_]
+#: Per-lab, per-vendor or per-entry inputs: Python lists or numpy arrays.
+Floats: TypeAlias = Sequence[float] | FloatArray
+Ints: TypeAlias = Sequence[int] | IntArray
+Bools: TypeAlias = Sequence[bool] | BoolArray
 
 # Channels are the origins of compute (schema.ORIGINS order).
 LEGAL, LICENSED, SMUGGLED, RENTED, DOMESTIC = range(5)
@@ -74,10 +84,12 @@ class Layout:
     """Which offers exist (lab, vendor, channel, penalty class, denied) and what follows from
     that. It rarely changes from one year to the next (``sim.model.trade.OfferPlan`` reuses it).
 
-    Per lab (Python lists, for the few labs that have them): ``spans`` is the lab's range of
-    entries, ``allowed_entries`` its allowed offers, ``leaks`` its denied offers with their
-    smuggled and rented twins (offers of the same vendor; -1 if none), ``domestic_entries`` its
-    domestic offers; ``leaky`` and ``domestic_labs`` list the labs that have any.
+    Per entry as Python lists, for the clearing's loops: ``lab_list``, ``allowed_list`` and
+    ``supply``, the vendor whose capacity the entry draws on (-1: the hosts' rental pool). Per
+    lab: ``spans`` is the lab's range of entries, ``primary_entries`` its primary offers,
+    ``allowed_entries`` its allowed offers, ``leaks`` its denied offers with their smuggled and
+    rented twins (offers of the same vendor; -1 if none), ``domestic_entries`` its domestic
+    offers; ``leaky`` and ``domestic_labs`` list the labs that have any.
     """
 
     keys: list[tuple[int, int, int, int, bool]]
@@ -89,7 +101,11 @@ class Layout:
     primary: BoolArray  #: bought directly (not a leak twin)
     allowed: BoolArray  #: primary and not denied
     uses_capacity: BoolArray  #: everything but rented compute
+    lab_list: list[int]
+    allowed_list: list[bool]
+    supply: list[int]
     spans: list[tuple[int, int]]
+    primary_entries: list[list[int]]
     allowed_entries: list[list[int]]
     leaks: list[list[tuple[int, int, int]]]
     domestic_entries: list[list[int]]
@@ -98,7 +114,10 @@ class Layout:
 
     @classmethod
     def of(cls, keys: list[tuple[int, int, int, int, bool]], n_labs: int) -> Layout:
-        """The layout of offers ``keys`` = (lab, vendor, channel, pclass, denied), grouped by lab."""
+        """The layout of offers ``keys`` = (lab, vendor, channel, pclass, denied), grouped by lab
+        in lab order."""
+        if any(a[0] > b[0] for a, b in zip(keys, keys[1:], strict=False)):
+            raise ValueError("offers must be grouped by lab, in lab order")
         cols = list(zip(*keys, strict=True)) if keys else [(), (), (), (), ()]
         lab, vendor, channel, pclass = (np.array(c, dtype=np.intp) for c in cols[:4])
         denied = np.array(cols[4], dtype=np.bool_)
@@ -113,10 +132,13 @@ class Layout:
                 twins[(li, vi, ch)] = i
         leaks: list[list[tuple[int, int, int]]] = [[] for _ in range(n_labs)]
         domestic: list[list[int]] = [[] for _ in range(n_labs)]
+        primary_entries: list[list[int]] = [[] for _ in range(n_labs)]
         allowed: list[list[int]] = [[] for _ in range(n_labs)]
         for i, (li, vi, ch, _, is_denied) in enumerate(keys):
-            if ch not in (SMUGGLED, RENTED) and not is_denied:
-                allowed[li].append(i)
+            if ch not in (SMUGGLED, RENTED):
+                primary_entries[li].append(i)
+                if not is_denied:
+                    allowed[li].append(i)
             if is_denied:
                 leaks[li].append(
                     (i, twins.get((li, vi, SMUGGLED), -1), twins.get((li, vi, RENTED), -1))
@@ -133,7 +155,11 @@ class Layout:
             primary,
             primary & ~denied,
             channel != RENTED,
+            lab.tolist(),
+            (primary & ~denied).tolist(),
+            [-1 if k[2] == RENTED else k[1] for k in keys],
             [(f, max(f, e)) for f, e in zip(first, last, strict=True)],
+            primary_entries,
             allowed,
             leaks,
             domestic,
@@ -226,88 +252,160 @@ def _sum_by(index: IntArray, weights: npt.ArrayLike, n: int) -> FloatArray:
     return np.bincount(index, weights, n).astype(np.float64, copy=False)
 
 
-def _pow(base: FloatArray, exponent: float) -> FloatArray:
-    """``base ** exponent`` with the C library's pow (bit-identical on every CPU, see module doc)."""
-    return np.array([b**exponent for b in base.tolist()], dtype=np.float64)
+def as_list(x: Sequence[Any] | npt.NDArray[Any]) -> list[Any]:
+    """``x`` as a new list of Python numbers."""
+    return x.tolist() if isinstance(x, np.ndarray) else list(x)
 
 
-def _safe(x: FloatArray) -> FloatArray:
-    """``x`` with zeros replaced by 1, as a divisor whose zero entries are never used."""
-    return np.where(x > 0, x, 1.0)
+@dataclass(frozen=True, slots=True)
+class Weights:
+    """Each lab's logit weights over all its primary offers, ``(cheapest / cost) ** elasticity``
+    per entry, and its cheapest cost. Over any open subset of offers that keeps a lab's cheapest
+    cost, the weights are these same numbers: the shares are then these weights renormalised,
+    with no new powers (:func:`primary_shares`)."""
+
+    weight: list[float]
+    cheapest: list[float]
 
 
-def primary_shares(book: OfferBook, open_: BoolArray, elasticity: float) -> FloatArray:
+def weigh(book: OfferBook, elasticity: float, cost: Sequence[float] | None = None) -> Weights:
+    """The :class:`Weights` of ``book`` over all its offers (at ``cost``, default ``book.cost``)."""
+    costs = book.cost.tolist() if cost is None else cost
+    weight = [0.0] * len(costs)
+    cheapest = [math.inf] * book.n_labs
+    for li, entries in enumerate(book.layout.primary_entries):
+        low = math.inf
+        for i in entries:
+            if costs[i] < low:
+                low = costs[i]
+        cheapest[li] = low
+        for i in entries:
+            weight[i] = (low / costs[i]) ** elasticity
+    return Weights(weight, cheapest)
+
+
+def primary_shares(
+    book: OfferBook,
+    open_: Sequence[bool],
+    elasticity: float,
+    cost: Sequence[float] | None = None,
+    weights: Weights | None = None,
+) -> list[float]:
     """Each lab's logit split over its open primary offers (per entry, zero elsewhere): shares
-    proportional to ``cost ** -elasticity``, computed as ``(cheapest / cost) ** elasticity``."""
-    out = np.zeros(len(book))
-    idx = np.flatnonzero(open_ & book.layout.primary)
-    if len(idx) == 0:
-        return out
-    lab = book.layout.lab[idx]
-    cost = book.cost[idx]
-    cheapest = np.full(book.n_labs, np.inf)
-    np.minimum.at(cheapest, lab, cost)
-    weight = _pow(cheapest[lab] / cost, elasticity)
-    out[idx] = weight / _sum_by(lab, weight, book.n_labs)[lab]
+    proportional to ``cost ** -elasticity``, computed as ``(cheapest / cost) ** elasticity``
+    (``cost`` defaults to ``book.cost``; ``weights``, if given, are :func:`weigh` at it)."""
+    costs = book.cost.tolist() if cost is None else cost
+    out = [0.0] * len(costs)
+    for li in range(book.n_labs):
+        _lab_shares(book.layout.primary_entries[li], li, costs, open_, elasticity, weights, out)
     return out
+
+
+def _lab_shares(
+    entries: list[int],
+    li: int,
+    cost: Sequence[float],
+    open_: Sequence[bool],
+    elasticity: float,
+    weights: Weights | None,
+    out: list[float],
+) -> None:
+    """:func:`primary_shares` of lab ``li`` (its primary ``entries``), written into ``out``."""
+    cheapest = math.inf
+    for i in entries:
+        if open_[i] and cost[i] < cheapest:
+            cheapest = cost[i]
+    if weights is not None and cheapest == weights.cheapest[li]:  # the same numbers, known
+        w = weights.weight
+        total = 0.0
+        for i in entries:
+            if open_[i]:
+                total += w[i]
+        for i in entries:
+            out[i] = w[i] / total if open_[i] else 0.0
+        return
+    total = 0.0
+    for i in entries:
+        if open_[i]:
+            out[i] = (cheapest / cost[i]) ** elasticity
+            total += out[i]
+        else:
+            out[i] = 0.0
+    for i in entries:
+        if open_[i]:
+            out[i] /= total
 
 
 def split_money(
     book: OfferBook,
-    open_: BoolArray,
-    smuggle: FloatArray,
-    rent: FloatArray,
-    domestic_min: FloatArray,
+    open_: Bools,
+    smuggle: Floats,
+    rent: Floats,
+    domestic_min: Floats,
     elasticity: float,
-    shares: FloatArray | None = None,
+    shares: Floats | None = None,
+    weights: Weights | None = None,
 ) -> FloatArray:
     """Each lab's split of one unit of money across its open offers (per entry; sums to <= 1 per
     lab).
 
-    Primary offers compete by cost (:func:`primary_shares`; pass ``shares`` if already known).
+    Primary offers compete by cost (:func:`primary_shares`; pass ``shares`` if already known,
+    or the book's ``weights``).
     Money drawn to a denied offer goes ``smuggle[lab]`` to its smuggled twin and ``rent[lab]`` to
     its rented twin (if open; scaled down together if they exceed 1) and the rest to the lab's
     allowed offers pro rata (evenly if they got nothing). A domestic mandate raises the lab's
     domestic offers to at least ``domestic_min[lab]`` of the money, taken pro rata from its other
     offers. Money that finds no allowed offer is left unspent.
     """
+    is_open = as_list(open_)
     if shares is None:
-        shares = primary_shares(book, open_, elasticity)
-    lay = book.layout
-    out = shares * (lay.allowed & open_)
-    mandate = domestic_min.tolist()
-    # Leakage and mandates concern a few labs with a few offers each: plain Python on those
-    # labs is faster than whole-book array passes.
-    special = lay.leaky + [li for li in lay.domestic_labs if mandate[li] > 0]
-    if not special:
-        return out
-    money, drawn, is_open = out.tolist(), shares.tolist(), open_.tolist()
-    smuggle_l, rent_l = smuggle.tolist(), rent.tolist()
-    for li in special:
-        start, end = lay.spans[li]
-        if lay.leaks[li]:
-            leftover = 0.0
-            for d, st, rt in lay.leaks[li]:
-                s = drawn[d]
-                if s == 0.0:  # closed, or no money drawn
-                    continue
-                ss = smuggle_l[li] if st >= 0 and is_open[st] else 0.0
-                rs = rent_l[li] if rt >= 0 and is_open[rt] else 0.0
-                if ss + rs > 1.0:  # the two leaks never take more than the denied money
-                    total = ss + rs
-                    ss, rs = ss / total, rs / total
-                if st >= 0 and is_open[st]:
-                    money[st] += s * ss
-                if rt >= 0 and is_open[rt]:
-                    money[rt] += s * rs
-                leftover += s * (1.0 - ss - rs)
-            if leftover > 0:
-                _give(money, [i for i in lay.allowed_entries[li] if is_open[i]], leftover)
-        if mandate[li] > 0:
-            _mandate(
-                money, [i for i in lay.domestic_entries[li] if is_open[i]], start, end, mandate[li]
-            )
-    return np.array(money)
+        drawn = primary_shares(book, is_open, elasticity, weights=weights)
+    else:
+        drawn = as_list(shares)
+    money = [0.0] * len(drawn)
+    smuggle_l, rent_l, mandate = as_list(smuggle), as_list(rent), as_list(domestic_min)
+    for li in range(book.n_labs):
+        _split_lab(book.layout, li, drawn, is_open, smuggle_l[li], rent_l[li], mandate[li], money)
+    return np.array(money, dtype=np.float64)
+
+
+def _split_lab(
+    lay: Layout,
+    li: int,
+    drawn: Sequence[float],
+    is_open: Sequence[bool],
+    smuggle: float,
+    rent: float,
+    mandate: float,
+    money: list[float],
+) -> None:
+    """:func:`split_money` of lab ``li`` from its primary shares ``drawn``, written into ``money``
+    (every entry of the lab)."""
+    start, end = lay.spans[li]
+    allowed = lay.allowed_list
+    for i in range(start, end):
+        money[i] = drawn[i] if allowed[i] and is_open[i] else 0.0
+    # Leakage and mandates concern a few labs with a few offers each.
+    if lay.leaks[li]:
+        leftover = 0.0
+        for d, st, rt in lay.leaks[li]:
+            s = drawn[d]
+            if s == 0.0:  # closed, or no money drawn
+                continue
+            ss = smuggle if st >= 0 and is_open[st] else 0.0
+            rs = rent if rt >= 0 and is_open[rt] else 0.0
+            if ss + rs > 1.0:  # the two leaks never take more than the denied money
+                total = ss + rs
+                ss, rs = ss / total, rs / total
+            if st >= 0 and is_open[st]:
+                money[st] += s * ss
+            if rt >= 0 and is_open[rt]:
+                money[rt] += s * rs
+            leftover += s * (1.0 - ss - rs)
+        if leftover > 0:
+            _give(money, [i for i in lay.allowed_entries[li] if is_open[i]], leftover)
+    if mandate > 0 and lay.domestic_entries[li]:
+        _mandate(money, [i for i in lay.domestic_entries[li] if is_open[i]], start, end, mandate)
 
 
 def _give(money: list[float], allowed: list[int], leftover: float) -> None:
@@ -356,10 +454,10 @@ class Caps:
     may get (diffusion rule); ``tier2_entry`` marks the book entries that count against it.
     """
 
-    licence_chips: FloatArray | None = None
+    licence_chips: Floats | None = None
     tier2_h100e: float | None = None
-    tier2_entry: BoolArray | None = None
-    power_kw: FloatArray | None = None  #: per buyer nation: free data-centre power (inf: no limit)
+    tier2_entry: Bools | None = None
+    power_kw: Floats | None = None  #: per buyer nation: free data-centre power (inf: no limit)
     rental_pool: float = 0.0  #: H100e-years that hosts offer to renters this year
 
 
@@ -394,7 +492,7 @@ def clear(
     caps: Caps,
     elasticity: float,
     rounds: int = 3,
-    first_shares: FloatArray | None = None,
+    weights: Weights | None = None,
 ) -> Orders:
     """Orders meet supply in up to ``rounds`` rounds.
 
@@ -404,8 +502,8 @@ def clear(
     power ration the orders pro rata. Money rationed away is offered again next round to the offers
     still open: a vendor sold out, the pool rented out, a nation out of power, or a cap used up,
     closes its offers. A lab whose open offers did not change since its last round stops (its
-    leftover money found no seller). ``first_shares`` are the labs' :func:`primary_shares` over
-    all their offers, if already computed.
+    leftover money found no seller). ``weights`` are the book's :func:`weigh`, if already
+    computed.
     """
     # Per-entry columns are arrays; per-lab, per-vendor and per-nation state, a dozen numbers
     # each, stays in lists (a numpy call on them costs more than the loop).
@@ -446,9 +544,6 @@ def clear(
             break
         last_open = [k if a else last for k, a, last in zip(n_open, active, last_open, strict=True)]
         taking_part = np.array(active)[lab]
-        shares = None
-        if round_ == 0 and first_shares is not None and open_.all():
-            shares = first_shares * taking_part
         shares = split_money(
             book,
             open_ & taking_part,
@@ -456,7 +551,7 @@ def clear(
             buyers.rent,
             buyers.domestic_min,
             elasticity,
-            shares,
+            weights=weights,
         )
         entry = (shares > 0).nonzero()[0]
         if len(entry) == 0:

@@ -152,7 +152,7 @@ class ComputeRaceModel(mesa.Model):
         self.offer_plan: trade.OfferPlan | None = None
         self.before_plan: trade.OfferPlan | None = None
         self.buyers = trade.buyers(self.labs, self.nations, self.world, self.controls, 0.0)
-        self.first_shares = np.zeros(0)
+        self.weights: clearing.Weights | None = None
         nation_ids = list(self.nations)
         self.vendor_nation = np.array(
             [nation_ids.index(v.nation) for v in self.vendors], dtype=np.intp
@@ -307,22 +307,24 @@ class ComputeRaceModel(mesa.Model):
             )
             book = trade.split_year(old, book, n)
         self.book = book
-        everything = np.ones(len(book), dtype=np.bool_)
-        self.first_shares = clearing.primary_shares(book, everything, w.channel_price_elasticity)
+        everything = [True] * len(book)
+        elasticity = w.channel_price_elasticity
+        self.weights = clearing.weigh(book, elasticity)
         buyers = trade.buyers(
             self.labs, self.nations, w, c, trade.smuggle_share(self._smuggling(), 1.0)
         )
         if book.n_labs > n:
             buyers = trade.twice(buyers, f)
         # List price per unit of training value, at the split the lab would choose for training.
-        train_book = replace(book, cost=book.price / book.quality)
+        per_value = (book.price / book.quality).tolist()
         shares = clearing.split_money(
-            train_book,
+            book,
             everything,
             buyers.smuggle,
             buyers.rent,
             buyers.domestic_min,
-            w.channel_price_elasticity,
+            elasticity,
+            clearing.primary_shares(book, everything, elasticity, cost=per_value),
         )
         if book.n_labs > n:
             lab_weight = np.concatenate([np.full(n, f), np.full(n, 1.0 - f)])
@@ -408,7 +410,7 @@ class ComputeRaceModel(mesa.Model):
             np.array([v.capacity for v in self.vendors]),
             caps,
             w.channel_price_elasticity,
-            first_shares=self.first_shares,
+            weights=self.weights,
         )
         got = clearing.deliver(
             self.book,
