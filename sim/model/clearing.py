@@ -454,10 +454,10 @@ class Caps:
     may get (diffusion rule); ``tier2_entry`` marks the book entries that count against it.
     """
 
-    licence_chips: Floats | None = None
+    licence_chips: FloatArray | None = None
     tier2_h100e: float | None = None
-    tier2_entry: Bools | None = None
-    power_kw: Floats | None = None  #: per buyer nation: free data-centre power (inf: no limit)
+    tier2_entry: BoolArray | None = None
+    power_kw: FloatArray | None = None  #: per buyer nation: free data-centre power (inf: no limit)
     rental_pool: float = 0.0  #: H100e-years that hosts offer to renters this year
 
 
