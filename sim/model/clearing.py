@@ -20,8 +20,9 @@ run bit for bit on every machine.
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, TypeAlias
 
@@ -89,7 +90,8 @@ class Layout:
     lab: ``spans`` is the lab's range of entries, ``primary_entries`` its primary offers,
     ``allowed_entries`` its allowed offers, ``leaks`` its denied offers with their smuggled and
     rented twins (offers of the same vendor; -1 if none), ``domestic_entries`` its domestic
-    offers; ``leaky`` and ``domestic_labs`` list the labs that have any.
+    offers and ``other_entries`` the rest; ``plain`` marks the labs whose offers are all allowed
+    (no leaks).
     """
 
     keys: list[tuple[int, int, int, int, bool]]
@@ -109,8 +111,8 @@ class Layout:
     allowed_entries: list[list[int]]
     leaks: list[list[tuple[int, int, int]]]
     domestic_entries: list[list[int]]
-    leaky: list[int]
-    domestic_labs: list[int]
+    other_entries: list[list[int]]
+    plain: list[bool]
 
     @classmethod
     def of(cls, keys: list[tuple[int, int, int, int, bool]], n_labs: int) -> Layout:
@@ -163,8 +165,11 @@ class Layout:
             allowed,
             leaks,
             domestic,
-            [li for li in range(n_labs) if leaks[li]],
-            [li for li in range(n_labs) if domestic[li] and not leaks[li]],
+            [
+                [i for i in range(f, e) if keys[i][2] != DOMESTIC]
+                for f, e in zip(first, last, strict=True)
+            ],
+            [len(allowed[li]) == max(0, last[li] - first[li]) for li in range(n_labs)],
         )
 
 
@@ -222,6 +227,12 @@ class OfferBookBuilder:
             serve,
             kw,
         )
+
+
+@functools.cache
+def empty_book(n_labs: int, n_vendors: int) -> OfferBook:
+    """A book with no offers (shared: books are never changed in place)."""
+    return OfferBookBuilder(n_labs, n_vendors).build()
 
 
 @dataclass(frozen=True, slots=True)
@@ -315,22 +326,22 @@ def _lab_shares(
     for i in entries:
         if open_[i] and cost[i] < cheapest:
             cheapest = cost[i]
+    total = 0.0
     if weights is not None and cheapest == weights.cheapest[li]:  # the same numbers, known
         w = weights.weight
-        total = 0.0
         for i in entries:
             if open_[i]:
+                out[i] = w[i]
                 total += w[i]
+            else:
+                out[i] = 0.0
+    else:
         for i in entries:
-            out[i] = w[i] / total if open_[i] else 0.0
-        return
-    total = 0.0
-    for i in entries:
-        if open_[i]:
-            out[i] = (cheapest / cost[i]) ** elasticity
-            total += out[i]
-        else:
-            out[i] = 0.0
+            if open_[i]:
+                out[i] = x = (cheapest / cost[i]) ** elasticity
+                total += x
+            else:
+                out[i] = 0.0
     for i in entries:
         if open_[i]:
             out[i] /= total
@@ -344,13 +355,11 @@ def split_money(
     domestic_min: Floats,
     elasticity: float,
     shares: Floats | None = None,
-    weights: Weights | None = None,
 ) -> FloatArray:
     """Each lab's split of one unit of money across its open offers (per entry; sums to <= 1 per
     lab).
 
-    Primary offers compete by cost (:func:`primary_shares`; pass ``shares`` if already known,
-    or the book's ``weights``).
+    Primary offers compete by cost (:func:`primary_shares`; pass ``shares`` if already known).
     Money drawn to a denied offer goes ``smuggle[lab]`` to its smuggled twin and ``rent[lab]`` to
     its rented twin (if open; scaled down together if they exceed 1) and the rest to the lab's
     allowed offers pro rata (evenly if they got nothing). A domestic mandate raises the lab's
@@ -358,54 +367,86 @@ def split_money(
     offers. Money that finds no allowed offer is left unspent.
     """
     is_open = as_list(open_)
-    if shares is None:
-        drawn = primary_shares(book, is_open, elasticity, weights=weights)
-    else:
-        drawn = as_list(shares)
-    money = [0.0] * len(drawn)
-    smuggle_l, rent_l, mandate = as_list(smuggle), as_list(rent), as_list(domestic_min)
-    for li in range(book.n_labs):
-        _split_lab(book.layout, li, drawn, is_open, smuggle_l[li], rent_l[li], mandate[li], money)
+    money = [0.0] * len(is_open)
+    split_labs(
+        book.layout,
+        range(book.n_labs),
+        is_open,
+        book.cost.tolist(),
+        elasticity,
+        None,
+        as_list(smuggle),
+        as_list(rent),
+        as_list(domestic_min),
+        money,
+        None if shares is None else as_list(shares),
+    )
     return np.array(money, dtype=np.float64)
 
 
-def _split_lab(
+def split_labs(
+    lay: Layout,
+    labs: Iterable[int],
+    is_open: Sequence[bool],
+    cost: Sequence[float],
+    elasticity: float,
+    weights: Weights | None,
+    smuggle: Sequence[float],
+    rent: Sequence[float],
+    mandate: Sequence[float],
+    money: list[float],
+    shares: list[float] | None = None,
+) -> None:
+    """:func:`split_money` of ``labs`` on lists, written into ``money`` (every entry of each of
+    those labs): the primary shares at ``cost`` (or ``weights``, their :func:`weigh`) unless
+    ``shares`` gives them."""
+    allowed = lay.allowed_list
+    drawn = [0.0] * len(money) if shares is None else shares
+    for li in labs:
+        if shares is None:
+            _lab_shares(lay.primary_entries[li], li, cost, is_open, elasticity, weights, drawn)
+        start, end = lay.spans[li]
+        if shares is None and lay.plain[li]:  # every offer allowed: its share, 0 if closed
+            money[start:end] = drawn[start:end]
+        else:
+            for i in range(start, end):
+                money[i] = drawn[i] if allowed[i] and is_open[i] else 0.0
+        # Leakage and mandates concern a few labs with a few offers each.
+        if lay.leaks[li]:
+            _leak(lay, li, drawn, is_open, smuggle[li], rent[li], money)
+        if mandate[li] > 0 and lay.domestic_entries[li]:
+            dom = [i for i in lay.domestic_entries[li] if is_open[i]]
+            _mandate(money, dom, lay.other_entries[li], mandate[li])
+
+
+def _leak(
     lay: Layout,
     li: int,
     drawn: Sequence[float],
     is_open: Sequence[bool],
     smuggle: float,
     rent: float,
-    mandate: float,
     money: list[float],
 ) -> None:
-    """:func:`split_money` of lab ``li`` from its primary shares ``drawn``, written into ``money``
-    (every entry of the lab)."""
-    start, end = lay.spans[li]
-    allowed = lay.allowed_list
-    for i in range(start, end):
-        money[i] = drawn[i] if allowed[i] and is_open[i] else 0.0
-    # Leakage and mandates concern a few labs with a few offers each.
-    if lay.leaks[li]:
-        leftover = 0.0
-        for d, st, rt in lay.leaks[li]:
-            s = drawn[d]
-            if s == 0.0:  # closed, or no money drawn
-                continue
-            ss = smuggle if st >= 0 and is_open[st] else 0.0
-            rs = rent if rt >= 0 and is_open[rt] else 0.0
-            if ss + rs > 1.0:  # the two leaks never take more than the denied money
-                total = ss + rs
-                ss, rs = ss / total, rs / total
-            if st >= 0 and is_open[st]:
-                money[st] += s * ss
-            if rt >= 0 and is_open[rt]:
-                money[rt] += s * rs
-            leftover += s * (1.0 - ss - rs)
-        if leftover > 0:
-            _give(money, [i for i in lay.allowed_entries[li] if is_open[i]], leftover)
-    if mandate > 0 and lay.domestic_entries[li]:
-        _mandate(money, [i for i in lay.domestic_entries[li] if is_open[i]], start, end, mandate)
+    """Money lab ``li`` drew to its denied offers: ``smuggle`` of it to their smuggled twins,
+    ``rent`` to their rented twins, the rest to its allowed offers."""
+    leftover = 0.0
+    for d, st, rt in lay.leaks[li]:
+        s = drawn[d]
+        if s == 0.0:  # closed, or no money drawn
+            continue
+        ss = smuggle if st >= 0 and is_open[st] else 0.0
+        rs = rent if rt >= 0 and is_open[rt] else 0.0
+        if ss + rs > 1.0:  # the two leaks never take more than the denied money
+            total = ss + rs
+            ss, rs = ss / total, rs / total
+        if st >= 0 and is_open[st]:
+            money[st] += s * ss
+        if rt >= 0 and is_open[rt]:
+            money[rt] += s * rs
+        leftover += s * (1.0 - ss - rs)
+    if leftover > 0:
+        _give(money, [i for i in lay.allowed_entries[li] if is_open[i]], leftover)
 
 
 def _give(money: list[float], allowed: list[int], leftover: float) -> None:
@@ -422,13 +463,13 @@ def _give(money: list[float], allowed: list[int], leftover: float) -> None:
             money[i] += leftover / len(allowed)
 
 
-def _mandate(money: list[float], dom: list[int], start: int, end: int, minimum: float) -> None:
-    """Raise a lab's domestic offers ``dom`` to ``minimum`` of its money, taken pro rata from its
-    other offers (entries ``start:end``)."""
+def _mandate(money: list[float], dom: list[int], other: list[int], minimum: float) -> None:
+    """Raise a lab's open domestic offers ``dom`` to ``minimum`` of its money, taken pro rata
+    from its ``other`` (not domestic) offers."""
     dom_total = sum(map(money.__getitem__, dom))
     if not dom or dom_total >= minimum:
         return
-    others = [i for i in range(start, end) if money[i] > 0 and i not in dom]
+    others = [i for i in other if money[i] > 0]
     other_total = sum(map(money.__getitem__, others))
     need = min(minimum - dom_total, other_total)
     for i in others:  # max(): taking everything can leave -1e-17 of float dust
@@ -526,6 +567,10 @@ def clear(
     demand = [0.0] * n_vendors
     power_demand = np.zeros(n_nations)
     parts: list[tuple[IntArray, FloatArray, FloatArray]] = []
+    cost = book.cost.tolist()
+    smuggle, rent, mandate = (
+        as_list(x) for x in (buyers.smuggle, buyers.rent, buyers.domestic_min)
+    )
     for round_ in range(rounds):
         vendor_open = [left > floor for left, floor in zip(cap_left, sold_out_below, strict=True)]
         open_ = np.array(vendor_open)[cap_group]
@@ -543,16 +588,21 @@ def clear(
         if not any(active):
             break
         last_open = [k if a else last for k, a, last in zip(n_open, active, last_open, strict=True)]
-        taking_part = np.array(active)[lab]
-        shares = split_money(
-            book,
-            open_ & taking_part,
-            buyers.smuggle,
-            buyers.rent,
-            buyers.domestic_min,
+        split = [0.0] * len(cost)
+        taking_part = [li for li, a in enumerate(active) if a]
+        split_labs(
+            lay,
+            taking_part,
+            open_.tolist(),
+            cost,
             elasticity,
-            weights=weights,
+            weights,
+            smuggle,
+            rent,
+            mandate,
+            split,
         )
+        shares = np.array(split)
         entry = (shares > 0).nonzero()[0]
         if len(entry) == 0:
             break

@@ -148,7 +148,7 @@ class ComputeRaceModel(mesa.Model):
         self.rental_pool = self.rented_total = self.host_income = 0.0
         self.new_kw = np.zeros(len(self.nations))
         # The year's market: offers, per-lab clearing inputs, first-round channel shares.
-        self.book = clearing.OfferBookBuilder(len(self.labs), len(self.vendors)).build()
+        self.book = clearing.empty_book(len(self.labs), len(self.vendors))
         self.offer_plan: trade.OfferPlan | None = None
         self.before_plan: trade.OfferPlan | None = None
         self.buyers = trade.buyers(self.labs, self.nations, self.world, self.controls, 0.0)
@@ -316,16 +316,20 @@ class ComputeRaceModel(mesa.Model):
         if book.n_labs > n:
             buyers = trade.twice(buyers, f)
         # List price per unit of training value, at the split the lab would choose for training.
-        per_value = (book.price / book.quality).tolist()
-        shares = clearing.split_money(
-            book,
+        split = [0.0] * len(book)
+        clearing.split_labs(
+            book.layout,
+            range(book.n_labs),
             everything,
-            buyers.smuggle,
-            buyers.rent,
-            buyers.domestic_min,
+            (book.price / book.quality).tolist(),
             elasticity,
-            clearing.primary_shares(book, everything, elasticity, cost=per_value),
+            None,
+            buyers.smuggle.tolist(),
+            buyers.rent.tolist(),
+            buyers.domestic_min.tolist(),
+            split,
         )
+        shares = np.array(split)
         if book.n_labs > n:
             lab_weight = np.concatenate([np.full(n, f), np.full(n, 1.0 - f)])
             shares = shares * lab_weight[book.layout.lab]
