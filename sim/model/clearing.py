@@ -273,16 +273,19 @@ class Weights:
     """Each lab's logit weights over all its primary offers, ``(cheapest / cost) ** elasticity``
     per entry, and its cheapest cost. Over any open subset of offers that keeps a lab's cheapest
     cost, the weights are these same numbers: the shares are then these weights renormalised,
-    with no new powers (:func:`primary_shares`)."""
+    with no new powers (:func:`primary_shares`). ``share`` are the shares with every offer
+    open."""
 
     weight: list[float]
     cheapest: list[float]
+    share: list[float]
 
 
 def weigh(book: OfferBook, elasticity: float, cost: Sequence[float] | None = None) -> Weights:
     """The :class:`Weights` of ``book`` over all its offers (at ``cost``, default ``book.cost``)."""
     costs = book.cost.tolist() if cost is None else cost
     weight = [0.0] * len(costs)
+    share = [0.0] * len(costs)
     cheapest = [math.inf] * book.n_labs
     for li, entries in enumerate(book.layout.primary_entries):
         low = math.inf
@@ -290,9 +293,13 @@ def weigh(book: OfferBook, elasticity: float, cost: Sequence[float] | None = Non
             if costs[i] < low:
                 low = costs[i]
         cheapest[li] = low
+        total = 0.0
         for i in entries:
-            weight[i] = (low / costs[i]) ** elasticity
-    return Weights(weight, cheapest)
+            weight[i] = w = (low / costs[i]) ** elasticity
+            total += w
+        for i in entries:
+            share[i] = weight[i] / total
+    return Weights(weight, cheapest, share)
 
 
 def primary_shares(
@@ -396,17 +403,18 @@ def split_labs(
     mandate: Sequence[float],
     money: list[float],
     shares: list[float] | None = None,
+    all_open: bool = False,
 ) -> None:
     """:func:`split_money` of ``labs`` on lists, written into ``money`` (every entry of each of
     those labs): the primary shares at ``cost`` (or ``weights``, their :func:`weigh`) unless
-    ``shares`` gives them."""
+    ``shares`` gives them; ``all_open`` says every offer is open."""
     allowed = lay.allowed_list
     drawn = [0.0] * len(money) if shares is None else shares
     for li in labs:
         if shares is None:
             _lab_shares(lay.primary_entries[li], li, cost, is_open, elasticity, weights, drawn)
         start, end = lay.spans[li]
-        if shares is None and lay.plain[li]:  # every offer allowed: its share, 0 if closed
+        if lay.plain[li] and (shares is None or all_open):  # all allowed: share, 0 if closed
             money[start:end] = drawn[start:end]
         else:
             for i in range(start, end):
@@ -590,6 +598,8 @@ def clear(
         last_open = [k if a else last for k, a, last in zip(n_open, active, last_open, strict=True)]
         split = [0.0] * len(cost)
         taking_part = [li for li, a in enumerate(active) if a]
+        # With every offer open, the shares are those of all offers, known from the weights.
+        known = weights.share if round_ == 0 and weights is not None and open_.all() else None
         split_labs(
             lay,
             taking_part,
@@ -601,6 +611,8 @@ def clear(
             rent,
             mandate,
             split,
+            known,
+            known is not None,
         )
         shares = np.array(split)
         entry = (shares > 0).nonzero()[0]
