@@ -701,8 +701,7 @@ class PowerCap:
         if all(f == 1.0 for f in by_nation):  # power for every order: nothing to scale
             self.used = [u + w for u, w in zip(self.used, want, strict=True)]
             return wanted, False
-        fill = np.array(by_nation)[nat]
-        fill[~(kw > 0)] = 1.0
+        fill = np.where(kw > 0, np.array(by_nation)[nat], 1.0)
         chips *= fill
         money *= fill
         added = _sum_by(nat, kw * fill, n).tolist()
@@ -826,24 +825,24 @@ def deliver(
     """
     n_labs, n_vendors, n_origins = book.n_labs, book.n_vendors, len(ORIGINS)
     lay = book.layout
-    entry = orders.entry
-    v_all = lay.vendor[entry]
-    counted = lay.uses_capacity[entry]
-    chips_counted = orders.chips * counted
-    home = buyer_nation[lay.lab[entry]] == vendor_nation[v_all]
+    # Orders that paid nothing bought nothing: every sum below skips them (adding 0 to a sum
+    # changes no bit of it).
     paid = orders.money > 0
-    e, money, chips = entry[paid], orders.money[paid], orders.chips[paid]
+    e, money, chips = orders.entry[paid], orders.money[paid], orders.chips[paid]
     lab, vendor, channel = lay.lab[e], lay.vendor[e], lay.channel[e]
-    nation = buyer_nation[lab]
-    h100e = money / book.price[e]
+    nation = np.asarray(buyer_nation)[lab]
     rented = channel == RENTED
     owned = ~rented
+    chips_counted = chips * owned  # rented compute uses no vendor capacity
+    home = nation == np.asarray(vendor_nation)[vendor]
+    h100e = money / book.price[e]
     chip_money = h100e * book.chip_price[e]
-    vendor_rev = np.where(rented, 0.0, chip_money)
+    # (masks multiply as 1 and 0: the same numbers as selecting, in fewer array calls)
+    vendor_rev = chip_money * owned
     paid_for_chips = np.where(
         channel == SMUGGLED, chip_money * (1.0 + smuggling_premium), chip_money
     )
-    facility = np.where(owned, np.maximum(money - paid_for_chips, 0.0), 0.0)
+    facility = np.maximum(money - paid_for_chips, 0.0) * owned
     fees = _sum_by(channel, licence_fee_share * vendor_rev, n_origins)[LICENSED]
     dom = channel == DOMESTIC
     cum = domestic_h100e.copy()
@@ -872,8 +871,8 @@ def deliver(
             n_labs, N_CLASSES
         ),
         new_kw=_sum_by(nation, h100e * book.kw[e], n_nations),
-        sold_chips=_sum_by(v_all, chips_counted, n_vendors),
-        home_chips=_sum_by(v_all, chips_counted * home, n_vendors),
+        sold_chips=_sum_by(vendor, chips_counted, n_vendors),
+        home_chips=_sum_by(vendor, chips_counted * home, n_vendors),
         revenue=_sum_by(vendor, vendor_rev, n_vendors),
         licence_fees=float(fees),
         host_income=float(money[rented].sum()),
