@@ -8,9 +8,10 @@ order, in the order the offers were made. :func:`split_money` is the buyers' cha
 :func:`clear` runs the order rounds (caps, rationing, money that found no seller offered again)
 and :func:`deliver` turns the filled orders into purchases, vendor revenue and flows.
 
-A book has a few dozen entries, so the choice of channels and the rounds of :func:`clear`, which
-go lab by lab, run on Python lists (a numpy call costs more than the arithmetic it would do);
-deliveries and the results (:class:`Orders`, :class:`Delivery`) are numpy arrays.
+A book has a few dozen entries and a dozen labs: the choice of channels, which goes lab by lab,
+runs on Python lists, and so does per-lab, per-vendor and per-nation state (a numpy call costs
+more than the arithmetic it would do on them); whole-book columns, orders and deliveries are
+numpy arrays.
 
 Floating-point sums run in the same sequence as a plain Python loop would (``np.bincount`` and
 ``np.add.at`` add in index order) and powers use the C library's ``pow`` through Python floats
@@ -36,7 +37,6 @@ IntArray = npt.NDArray[np.intp]
 BoolArray = npt.NDArray[np.bool_]
 #: Per-lab, per-vendor or per-entry inputs: Python lists or numpy arrays.
 Floats: TypeAlias = Sequence[float] | FloatArray
-Ints: TypeAlias = Sequence[int] | IntArray
 Bools: TypeAlias = Sequence[bool] | BoolArray
 
 # Channels are the origins of compute (schema.ORIGINS order).
@@ -85,9 +85,8 @@ class Layout:
     """Which offers exist (lab, vendor, channel, penalty class, denied) and what follows from
     that. It rarely changes from one year to the next (``sim.model.trade.OfferPlan`` reuses it).
 
-    Per entry as Python lists, for the clearing's loops: ``lab_list``, ``allowed_list`` and
-    ``supply``, the vendor whose capacity the entry draws on (-1: the hosts' rental pool). Per
-    lab: ``spans`` is the lab's range of entries, ``primary_entries`` its primary offers,
+    ``allowed_list`` is ``allowed`` as a Python list, for the channel choice's loops. Per lab:
+    ``spans`` is the lab's range of entries, ``primary_entries`` its primary offers,
     ``allowed_entries`` its allowed offers, ``leaks`` its denied offers with their smuggled and
     rented twins (offers of the same vendor; -1 if none), ``domestic_entries`` its domestic
     offers and ``other_entries`` the rest; ``plain`` marks the labs whose offers are all allowed
@@ -103,9 +102,7 @@ class Layout:
     primary: BoolArray  #: bought directly (not a leak twin)
     allowed: BoolArray  #: primary and not denied
     uses_capacity: BoolArray  #: everything but rented compute
-    lab_list: list[int]
     allowed_list: list[bool]
-    supply: list[int]
     spans: list[tuple[int, int]]
     primary_entries: list[list[int]]
     allowed_entries: list[list[int]]
@@ -157,9 +154,7 @@ class Layout:
             primary,
             primary & ~denied,
             channel != RENTED,
-            lab.tolist(),
             (primary & ~denied).tolist(),
-            [-1 if k[2] == RENTED else k[1] for k in keys],
             [(f, max(f, e)) for f, e in zip(first, last, strict=True)],
             primary_entries,
             allowed,
