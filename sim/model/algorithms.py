@@ -97,27 +97,24 @@ def best_efficiency_share(
     # d own_rd_gain / d spend = k x / (spend (1 + x)^2), x = (spend / reference)^elasticity
     k = 2.0 * math.log(rd_rate) * rd_elasticity
     held = effective_price * base
-    # The bisection of :func:`bisect` over the excess marginal value of R&D, written out (no
-    # function call per evaluation) because it runs for every adaptive lab every year; 12 halvings
-    # find the share to ~1e-4, finer changes nothing visible.
-    share = lo
-    for step in range(14):
-        if step == 1:
-            share = hi
-        elif step > 1:
-            share = 0.5 * (lo + hi)
+    # The bisection of :func:`bisect` over the excess marginal value of R&D (at the ends, then 12
+    # halvings: the share to ~1e-4, finer changes nothing visible), written out without a
+    # function call per evaluation because it runs for every adaptive lab every year.
+    spend = max(lo * budget, 1.0)
+    x: float = (spend / rd_reference) ** rd_elasticity
+    if k * x / (spend * (1.0 + x) ** 2) - compute_value / (held + (1 - lo) * budget) <= 0:
+        return lo
+    spend = max(hi * budget, 1.0)
+    x = (spend / rd_reference) ** rd_elasticity
+    if k * x / (spend * (1.0 + x) ** 2) - compute_value / (held + (1 - hi) * budget) >= 0:
+        return hi
+    for _ in range(12):
+        share = 0.5 * (lo + hi)
         spend = share * budget
         if spend < 1.0:
             spend = 1.0
-        x: float = (spend / rd_reference) ** rd_elasticity
-        excess = k * x / (spend * (1.0 + x) ** 2) - compute_value / (held + (1 - share) * budget)
-        if step == 0:
-            if excess <= 0:
-                return lo
-        elif step == 1:
-            if excess >= 0:
-                return hi
-        elif excess > 0:
+        x = (spend / rd_reference) ** rd_elasticity
+        if k * x / (spend * (1.0 + x) ** 2) - compute_value / (held + (1 - share) * budget) > 0:
             lo = share
         else:
             hi = share
@@ -136,6 +133,8 @@ def improve_algorithms(
     best_all = max(lab.log_eff for lab in labs)
     open_labs = [lab.log_eff for lab in labs if lab.open_weights]
     best_open = max(open_labs) if open_labs else -math.inf
+    sd = w.rd_noise_sd
+    half_var = 0.5 * sd**2
     for lab, z in zip(labs, shocks, strict=True):
         own = own_rd_gain(
             lab.efficiency_spend,
@@ -143,7 +142,7 @@ def improve_algorithms(
             w.frontier_efficiency_growth,
             w.efficiency_rd_elasticity,
         )
-        own *= math.exp(w.rd_noise_sd * z - 0.5 * w.rd_noise_sd**2)
+        own *= math.exp(sd * z - half_var)
         catch = catchup_gain(
             lab.log_eff,
             best_open,

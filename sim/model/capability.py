@@ -10,7 +10,7 @@ from sim.config.schema import World
 from sim.model.agents import Lab, Nation
 from sim.model.algorithms import training_flop
 from sim.model.clearing import DOM, FULL, LINK, MEM, RENTED, SERVE_ORDER
-from sim.model.diffusion import Teacher, distillation_bonus, teacher_levels
+from sim.model.diffusion import Teacher, board, learn, teacher_levels
 from sim.model.market import safe_log10
 from sim.model.penalties import domestic_penalty, hardware_penalty
 from sim.model.serving import assign_serving, serving_units_needed
@@ -103,22 +103,14 @@ def diffuse(labs: Sequence[Lab], access: Mapping[tuple[str, str], float], world:
     teachers = [
         Teacher(lab.key, lab.nation, lab.own_oom, lab.oom_hist[1], lab.open_weights) for lab in labs
     ]
-    levels = teacher_levels(teachers, w.open_lag_years, w.api_lag_years, w.diffusion)
-    for lab in labs:
-        bonus, who = distillation_bonus(
-            lab.own_oom,
-            lab.key,
-            lab.nation,
-            teachers,
-            access,
-            open_share=w.open_share,
-            api_share=w.api_share,
-            max_bonus=w.max_bonus_oom,
-            open_lag=w.open_lag_years,
-            api_lag=w.api_lag_years,
-            scale=w.diffusion,
-            levels=levels,
-        )
+    classroom = board(
+        teachers, teacher_levels(teachers, w.open_lag_years, w.api_lag_years, w.diffusion)
+    )
+    scale = w.diffusion
+    s_open, s_api, cap = w.open_share * scale, w.api_share * scale, w.max_bonus_oom * scale
+    reachable = {n: classroom.reachable(n, access) for n in {lab.nation for lab in labs}}
+    for i, lab in enumerate(labs):
+        bonus, who = learn(lab.own_oom, i, classroom, reachable[lab.nation], s_open, s_api, cap)
         lab.oom = lab.own_oom + bonus
         lab.d_catchup += bonus - lab.bonus
         lab.bonus = bonus

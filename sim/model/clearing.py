@@ -3,10 +3,15 @@
 Everything here is a pure function of its arguments (no model, no agents), so rationing, caps,
 leakage and money conservation are unit-tested alone (``tests/test_clearing.py``).
 
-The year's offers form an :class:`OfferBook`: one entry per (lab, offer), grouped by lab, in the
-order the offers were made. :func:`split_money` is the buyers' channel choice, :func:`clear` runs
-the order rounds (caps, rationing, money that found no seller offered again) and :func:`deliver`
-turns the filled orders into purchases, vendor revenue and flows.
+The year's offers form an :class:`OfferBook`: one entry per (lab, offer), grouped by lab in lab
+order, in the order the offers were made. :func:`split_money` is the buyers' channel choice,
+:func:`clear` runs the order rounds (caps, rationing, money that found no seller offered again)
+and :func:`deliver` turns the filled orders into purchases, vendor revenue and flows.
+
+A book has a few dozen entries and a dozen labs: the choice of channels, which goes lab by lab,
+runs on Python lists, and so does per-lab, per-vendor and per-nation state (a numpy call costs
+more than the arithmetic it would do on them); whole-book columns, orders and deliveries are
+numpy arrays.
 
 Floating-point sums run in the same sequence as a plain Python loop would (``np.bincount`` and
 ``np.add.at`` add in index order) and powers use the C library's ``pow`` through Python floats
@@ -16,8 +21,11 @@ run bit for bit on every machine.
 
 from __future__ import annotations
 
+import functools
+import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Any, NamedTuple, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
@@ -27,6 +35,9 @@ from sim.config.schema import ORIGINS
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
 BoolArray = npt.NDArray[np.bool_]
+#: Per-lab, per-vendor or per-entry inputs: Python lists or numpy arrays.
+Floats: TypeAlias = Sequence[float] | FloatArray
+Bools: TypeAlias = Sequence[bool] | BoolArray
 
 # Channels are the origins of compute (schema.ORIGINS order).
 LEGAL, LICENSED, SMUGGLED, RENTED, DOMESTIC = range(5)
@@ -74,10 +85,12 @@ class Layout:
     """Which offers exist (lab, vendor, channel, penalty class, denied) and what follows from
     that. It rarely changes from one year to the next (``sim.model.trade.OfferPlan`` reuses it).
 
-    Per lab (Python lists, for the few labs that have them): ``spans`` is the lab's range of
-    entries, ``allowed_entries`` its allowed offers, ``leaks`` its denied offers with their
-    smuggled and rented twins (offers of the same vendor; -1 if none), ``domestic_entries`` its
-    domestic offers; ``leaky`` and ``domestic_labs`` list the labs that have any.
+    ``allowed_list`` is ``allowed`` as a Python list, for the channel choice's loops. Per lab:
+    ``spans`` is the lab's range of entries, ``primary_entries`` its primary offers,
+    ``allowed_entries`` its allowed offers, ``leaks`` its denied offers with their smuggled and
+    rented twins (offers of the same vendor; -1 if none), ``domestic_entries`` its domestic
+    offers and ``other_entries`` the rest; ``plain`` marks the labs whose offers are all allowed
+    (no leaks).
     """
 
     keys: list[tuple[int, int, int, int, bool]]
@@ -89,16 +102,21 @@ class Layout:
     primary: BoolArray  #: bought directly (not a leak twin)
     allowed: BoolArray  #: primary and not denied
     uses_capacity: BoolArray  #: everything but rented compute
+    allowed_list: list[bool]
     spans: list[tuple[int, int]]
+    primary_entries: list[list[int]]
     allowed_entries: list[list[int]]
     leaks: list[list[tuple[int, int, int]]]
     domestic_entries: list[list[int]]
-    leaky: list[int]
-    domestic_labs: list[int]
+    other_entries: list[list[int]]
+    plain: list[bool]
 
     @classmethod
     def of(cls, keys: list[tuple[int, int, int, int, bool]], n_labs: int) -> Layout:
-        """The layout of offers ``keys`` = (lab, vendor, channel, pclass, denied), grouped by lab."""
+        """The layout of offers ``keys`` = (lab, vendor, channel, pclass, denied), grouped by lab
+        in lab order."""
+        if any(a[0] > b[0] for a, b in zip(keys, keys[1:], strict=False)):
+            raise ValueError("offers must be grouped by lab, in lab order")
         cols = list(zip(*keys, strict=True)) if keys else [(), (), (), (), ()]
         lab, vendor, channel, pclass = (np.array(c, dtype=np.intp) for c in cols[:4])
         denied = np.array(cols[4], dtype=np.bool_)
@@ -113,10 +131,13 @@ class Layout:
                 twins[(li, vi, ch)] = i
         leaks: list[list[tuple[int, int, int]]] = [[] for _ in range(n_labs)]
         domestic: list[list[int]] = [[] for _ in range(n_labs)]
+        primary_entries: list[list[int]] = [[] for _ in range(n_labs)]
         allowed: list[list[int]] = [[] for _ in range(n_labs)]
         for i, (li, vi, ch, _, is_denied) in enumerate(keys):
-            if ch not in (SMUGGLED, RENTED) and not is_denied:
-                allowed[li].append(i)
+            if ch not in (SMUGGLED, RENTED):
+                primary_entries[li].append(i)
+                if not is_denied:
+                    allowed[li].append(i)
             if is_denied:
                 leaks[li].append(
                     (i, twins.get((li, vi, SMUGGLED), -1), twins.get((li, vi, RENTED), -1))
@@ -133,12 +154,17 @@ class Layout:
             primary,
             primary & ~denied,
             channel != RENTED,
+            (primary & ~denied).tolist(),
             [(f, max(f, e)) for f, e in zip(first, last, strict=True)],
+            primary_entries,
             allowed,
             leaks,
             domestic,
-            [li for li in range(n_labs) if leaks[li]],
-            [li for li in range(n_labs) if domestic[li] and not leaks[li]],
+            [
+                [i for i in range(f, e) if keys[i][2] != DOMESTIC]
+                for f, e in zip(first, last, strict=True)
+            ],
+            [len(allowed[li]) == max(0, last[li] - first[li]) for li in range(n_labs)],
         )
 
 
@@ -198,6 +224,12 @@ class OfferBookBuilder:
         )
 
 
+@functools.cache
+def empty_book(n_labs: int, n_vendors: int) -> OfferBook:
+    """A book with no offers (shared: books are never changed in place)."""
+    return OfferBookBuilder(n_labs, n_vendors).build()
+
+
 @dataclass(frozen=True, slots=True)
 class OfferBook:
     """Every offer of the year, one entry per (lab, offer), grouped by lab: the :class:`Layout`
@@ -226,40 +258,105 @@ def _sum_by(index: IntArray, weights: npt.ArrayLike, n: int) -> FloatArray:
     return np.bincount(index, weights, n).astype(np.float64, copy=False)
 
 
-def _pow(base: FloatArray, exponent: float) -> FloatArray:
-    """``base ** exponent`` with the C library's pow (bit-identical on every CPU, see module doc)."""
-    return np.array([b**exponent for b in base.tolist()], dtype=np.float64)
+def as_list(x: Sequence[Any] | npt.NDArray[Any]) -> list[Any]:
+    """``x`` as a new list of Python numbers."""
+    return x.tolist() if isinstance(x, np.ndarray) else list(x)
 
 
-def _safe(x: FloatArray) -> FloatArray:
-    """``x`` with zeros replaced by 1, as a divisor whose zero entries are never used."""
-    return np.where(x > 0, x, 1.0)
+@dataclass(frozen=True, slots=True)
+class Weights:
+    """Each lab's logit weights over all its primary offers, ``(cheapest / cost) ** elasticity``
+    per entry, and its cheapest cost. Over any open subset of offers that keeps a lab's cheapest
+    cost, the weights are these same numbers: the shares are then these weights renormalised,
+    with no new powers (:func:`primary_shares`). ``share`` are the shares with every offer
+    open."""
+
+    weight: list[float]
+    cheapest: list[float]
+    share: list[float]
 
 
-def primary_shares(book: OfferBook, open_: BoolArray, elasticity: float) -> FloatArray:
+def weigh(book: OfferBook, elasticity: float, cost: Sequence[float] | None = None) -> Weights:
+    """The :class:`Weights` of ``book`` over all its offers (at ``cost``, default ``book.cost``)."""
+    costs = book.cost.tolist() if cost is None else cost
+    weight = [0.0] * len(costs)
+    share = [0.0] * len(costs)
+    cheapest = [math.inf] * book.n_labs
+    for li, entries in enumerate(book.layout.primary_entries):
+        low = math.inf
+        for i in entries:
+            if costs[i] < low:
+                low = costs[i]
+        cheapest[li] = low
+        total = 0.0
+        for i in entries:
+            weight[i] = w = (low / costs[i]) ** elasticity
+            total += w
+        for i in entries:
+            share[i] = weight[i] / total
+    return Weights(weight, cheapest, share)
+
+
+def primary_shares(
+    book: OfferBook,
+    open_: Sequence[bool],
+    elasticity: float,
+    cost: Sequence[float] | None = None,
+    weights: Weights | None = None,
+) -> list[float]:
     """Each lab's logit split over its open primary offers (per entry, zero elsewhere): shares
-    proportional to ``cost ** -elasticity``, computed as ``(cheapest / cost) ** elasticity``."""
-    out = np.zeros(len(book))
-    idx = np.flatnonzero(open_ & book.layout.primary)
-    if len(idx) == 0:
-        return out
-    lab = book.layout.lab[idx]
-    cost = book.cost[idx]
-    cheapest = np.full(book.n_labs, np.inf)
-    np.minimum.at(cheapest, lab, cost)
-    weight = _pow(cheapest[lab] / cost, elasticity)
-    out[idx] = weight / _sum_by(lab, weight, book.n_labs)[lab]
+    proportional to ``cost ** -elasticity``, computed as ``(cheapest / cost) ** elasticity``
+    (``cost`` defaults to ``book.cost``; ``weights``, if given, are :func:`weigh` at it)."""
+    costs = book.cost.tolist() if cost is None else cost
+    out = [0.0] * len(costs)
+    for li in range(book.n_labs):
+        _lab_shares(book.layout.primary_entries[li], li, costs, open_, elasticity, weights, out)
     return out
+
+
+def _lab_shares(
+    entries: list[int],
+    li: int,
+    cost: Sequence[float],
+    open_: Sequence[bool],
+    elasticity: float,
+    weights: Weights | None,
+    out: list[float],
+) -> None:
+    """:func:`primary_shares` of lab ``li`` (its primary ``entries``), written into ``out``."""
+    cheapest = math.inf
+    for i in entries:
+        if open_[i] and cost[i] < cheapest:
+            cheapest = cost[i]
+    total = 0.0
+    if weights is not None and cheapest == weights.cheapest[li]:  # the same numbers, known
+        w = weights.weight
+        for i in entries:
+            if open_[i]:
+                out[i] = w[i]
+                total += w[i]
+            else:
+                out[i] = 0.0
+    else:
+        for i in entries:
+            if open_[i]:
+                out[i] = x = (cheapest / cost[i]) ** elasticity
+                total += x
+            else:
+                out[i] = 0.0
+    for i in entries:
+        if open_[i]:
+            out[i] /= total
 
 
 def split_money(
     book: OfferBook,
-    open_: BoolArray,
-    smuggle: FloatArray,
-    rent: FloatArray,
-    domestic_min: FloatArray,
+    open_: Bools,
+    smuggle: Floats,
+    rent: Floats,
+    domestic_min: Floats,
     elasticity: float,
-    shares: FloatArray | None = None,
+    shares: Floats | None = None,
 ) -> FloatArray:
     """Each lab's split of one unit of money across its open offers (per entry; sums to <= 1 per
     lab).
@@ -271,43 +368,88 @@ def split_money(
     domestic offers to at least ``domestic_min[lab]`` of the money, taken pro rata from its other
     offers. Money that finds no allowed offer is left unspent.
     """
-    if shares is None:
-        shares = primary_shares(book, open_, elasticity)
-    lay = book.layout
-    out = shares * (lay.allowed & open_)
-    mandate = domestic_min.tolist()
-    # Leakage and mandates concern a few labs with a few offers each: plain Python on those
-    # labs is faster than whole-book array passes.
-    special = lay.leaky + [li for li in lay.domestic_labs if mandate[li] > 0]
-    if not special:
-        return out
-    money, drawn, is_open = out.tolist(), shares.tolist(), open_.tolist()
-    smuggle_l, rent_l = smuggle.tolist(), rent.tolist()
-    for li in special:
+    is_open = as_list(open_)
+    money = [0.0] * len(is_open)
+    split_labs(
+        book.layout,
+        range(book.n_labs),
+        is_open,
+        book.cost.tolist(),
+        elasticity,
+        None,
+        as_list(smuggle),
+        as_list(rent),
+        as_list(domestic_min),
+        money,
+        None if shares is None else as_list(shares),
+    )
+    return np.array(money, dtype=np.float64)
+
+
+def split_labs(
+    lay: Layout,
+    labs: Iterable[int],
+    is_open: Sequence[bool],
+    cost: Sequence[float],
+    elasticity: float,
+    weights: Weights | None,
+    smuggle: Sequence[float],
+    rent: Sequence[float],
+    mandate: Sequence[float],
+    money: list[float],
+    shares: list[float] | None = None,
+    all_open: bool = False,
+) -> None:
+    """:func:`split_money` of ``labs`` on lists, written into ``money`` (every entry of each of
+    those labs): the primary shares at ``cost`` (or ``weights``, their :func:`weigh`) unless
+    ``shares`` gives them; ``all_open`` says every offer is open."""
+    allowed = lay.allowed_list
+    drawn = [0.0] * len(money) if shares is None else shares
+    for li in labs:
+        if shares is None:
+            _lab_shares(lay.primary_entries[li], li, cost, is_open, elasticity, weights, drawn)
         start, end = lay.spans[li]
+        if lay.plain[li] and (shares is None or all_open):  # all allowed: share, 0 if closed
+            money[start:end] = drawn[start:end]
+        else:
+            for i in range(start, end):
+                money[i] = drawn[i] if allowed[i] and is_open[i] else 0.0
+        # Leakage and mandates concern a few labs with a few offers each.
         if lay.leaks[li]:
-            leftover = 0.0
-            for d, st, rt in lay.leaks[li]:
-                s = drawn[d]
-                if s == 0.0:  # closed, or no money drawn
-                    continue
-                ss = smuggle_l[li] if st >= 0 and is_open[st] else 0.0
-                rs = rent_l[li] if rt >= 0 and is_open[rt] else 0.0
-                if ss + rs > 1.0:  # the two leaks never take more than the denied money
-                    total = ss + rs
-                    ss, rs = ss / total, rs / total
-                if st >= 0 and is_open[st]:
-                    money[st] += s * ss
-                if rt >= 0 and is_open[rt]:
-                    money[rt] += s * rs
-                leftover += s * (1.0 - ss - rs)
-            if leftover > 0:
-                _give(money, [i for i in lay.allowed_entries[li] if is_open[i]], leftover)
-        if mandate[li] > 0:
-            _mandate(
-                money, [i for i in lay.domestic_entries[li] if is_open[i]], start, end, mandate[li]
-            )
-    return np.array(money)
+            _leak(lay, li, drawn, is_open, smuggle[li], rent[li], money)
+        if mandate[li] > 0 and lay.domestic_entries[li]:
+            dom = [i for i in lay.domestic_entries[li] if is_open[i]]
+            _mandate(money, dom, lay.other_entries[li], mandate[li])
+
+
+def _leak(
+    lay: Layout,
+    li: int,
+    drawn: Sequence[float],
+    is_open: Sequence[bool],
+    smuggle: float,
+    rent: float,
+    money: list[float],
+) -> None:
+    """Money lab ``li`` drew to its denied offers: ``smuggle`` of it to their smuggled twins,
+    ``rent`` to their rented twins, the rest to its allowed offers."""
+    leftover = 0.0
+    for d, st, rt in lay.leaks[li]:
+        s = drawn[d]
+        if s == 0.0:  # closed, or no money drawn
+            continue
+        ss = smuggle if st >= 0 and is_open[st] else 0.0
+        rs = rent if rt >= 0 and is_open[rt] else 0.0
+        if ss + rs > 1.0:  # the two leaks never take more than the denied money
+            total = ss + rs
+            ss, rs = ss / total, rs / total
+        if st >= 0 and is_open[st]:
+            money[st] += s * ss
+        if rt >= 0 and is_open[rt]:
+            money[rt] += s * rs
+        leftover += s * (1.0 - ss - rs)
+    if leftover > 0:
+        _give(money, [i for i in lay.allowed_entries[li] if is_open[i]], leftover)
 
 
 def _give(money: list[float], allowed: list[int], leftover: float) -> None:
@@ -324,13 +466,13 @@ def _give(money: list[float], allowed: list[int], leftover: float) -> None:
             money[i] += leftover / len(allowed)
 
 
-def _mandate(money: list[float], dom: list[int], start: int, end: int, minimum: float) -> None:
-    """Raise a lab's domestic offers ``dom`` to ``minimum`` of its money, taken pro rata from its
-    other offers (entries ``start:end``)."""
+def _mandate(money: list[float], dom: list[int], other: list[int], minimum: float) -> None:
+    """Raise a lab's open domestic offers ``dom`` to ``minimum`` of its money, taken pro rata
+    from its ``other`` (not domestic) offers."""
     dom_total = sum(map(money.__getitem__, dom))
     if not dom or dom_total >= minimum:
         return
-    others = [i for i in range(start, end) if money[i] > 0 and i not in dom]
+    others = [i for i in other if money[i] > 0]
     other_total = sum(map(money.__getitem__, others))
     need = min(minimum - dom_total, other_total)
     for i in others:  # max(): taking everything can leave -1e-17 of float dust
@@ -394,7 +536,7 @@ def clear(
     caps: Caps,
     elasticity: float,
     rounds: int = 3,
-    first_shares: FloatArray | None = None,
+    weights: Weights | None = None,
 ) -> Orders:
     """Orders meet supply in up to ``rounds`` rounds.
 
@@ -404,15 +546,17 @@ def clear(
     power ration the orders pro rata. Money rationed away is offered again next round to the offers
     still open: a vendor sold out, the pool rented out, a nation out of power, or a cap used up,
     closes its offers. A lab whose open offers did not change since its last round stops (its
-    leftover money found no seller). ``first_shares`` are the labs' :func:`primary_shares` over
-    all their offers, if already computed.
+    leftover money found no seller). ``weights`` are the book's :func:`weigh`, if already
+    computed.
     """
+    # Per-entry columns are arrays; per-lab, per-vendor and per-nation state, a dozen numbers
+    # each, stays in lists (a numpy call on them costs more than the loop).
     n_labs, n_vendors, n_nations = book.n_labs, book.n_vendors, buyers.n_nations
     lay = book.layout
     lab, vendor = lay.lab, lay.vendor
     nation = buyers.nation[lab]
     remaining = buyers.budget.copy()
-    money_floor = MONEY_LEFT * np.maximum(buyers.budget, 1.0)
+    money_floor = (MONEY_LEFT * np.maximum(buyers.budget, 1.0)).tolist()
     # Rented compute draws on the hosts' pool, counted as a "vendor" after the real ones.
     cap_left = [*capacity.tolist(), caps.rental_pool]
     sold_out_below = [SOLD_OUT * max(c, 1.0) for c in cap_left]
@@ -422,36 +566,51 @@ def clear(
     )
     tier2 = Tier2Cap(caps.tier2_h100e, caps.tier2_entry, nation, n_nations)
     power = PowerCap(caps.power_kw, book.kw, book.price, nation, n_nations)
-    last_open = np.full(n_labs, -1.0)
-    demand = np.zeros(n_vendors)
+    last_open = [-1.0] * n_labs
+    demand = [0.0] * n_vendors
     power_demand = np.zeros(n_nations)
     parts: list[tuple[IntArray, FloatArray, FloatArray]] = []
+    cost = book.cost.tolist()
+    smuggle, rent, mandate = (
+        as_list(x) for x in (buyers.smuggle, buyers.rent, buyers.domestic_min)
+    )
     for round_ in range(rounds):
         vendor_open = [left > floor for left, floor in zip(cap_left, sold_out_below, strict=True)]
         open_ = np.array(vendor_open)[cap_group]
-        if licence.touched.any() or tier2.touched.any():
+        if licence.touched_any or tier2.touched_any:
             capped = tier2.touched | licence.touched.reshape(n_vendors, n_nations).any(axis=0)
             open_ &= ~((licence.closed() | tier2.closed()) & capped[nation])
-        if power.touched.any():
+        if power.touched_any:
             open_ &= ~power.closed()
-        n_open = _sum_by(lab, open_, n_labs)
-        active = (remaining > money_floor) & (n_open != last_open)
-        if not active.any():
+        n_open = _sum_by(lab, open_, n_labs).tolist()
+        left = remaining.tolist()
+        active = [
+            r > f and k != last
+            for r, f, k, last in zip(left, money_floor, n_open, last_open, strict=True)
+        ]
+        if not any(active):
             break
-        last_open = np.where(active, n_open, last_open)
-        shares = None
-        if round_ == 0 and first_shares is not None and open_.all():
-            shares = first_shares * active[lab]
-        shares = split_money(
-            book,
-            open_ & active[lab],
-            buyers.smuggle,
-            buyers.rent,
-            buyers.domestic_min,
+        last_open = [k if a else last for k, a, last in zip(n_open, active, last_open, strict=True)]
+        split = [0.0] * len(cost)
+        taking_part = [li for li, a in enumerate(active) if a]
+        # With every offer open, the shares are those of all offers, known from the weights.
+        known = weights.share if round_ == 0 and weights is not None and open_.all() else None
+        split_labs(
+            lay,
+            taking_part,
+            open_.tolist(),
+            cost,
             elasticity,
-            shares,
+            weights,
+            smuggle,
+            rent,
+            mandate,
+            split,
+            known,
+            known is not None,
         )
-        entry = np.flatnonzero(shares > 0)
+        shares = np.array(split)
+        entry = (shares > 0).nonzero()[0]
         if len(entry) == 0:
             break
         e_lab = lab[entry]
@@ -461,28 +620,33 @@ def clear(
         tier2.apply(entry, money, chips, book.chip_perf)
         group = cap_group[entry]
         ordered = _sum_by(group, chips, n_vendors + 1).tolist()
-        demand += np.array(ordered[:n_vendors])  # money turned away comes back: count it again
-        fill = np.array(fill_fraction(ordered, cap_left))[group]
-        chips *= fill
-        money *= fill
-        wanted = power.apply(entry, money, chips)
+        # money turned away comes back: count it again
+        demand = [d + o for d, o in zip(demand, ordered, strict=False)]
+        fill = fill_fraction(ordered, cap_left)
+        scaled = any(f != 1.0 for f in fill)
+        if scaled:
+            by_entry = np.array(fill)[group]
+            chips *= by_entry
+            money *= by_entry
+        wanted, power_scaled = power.apply(entry, money, chips)
         if round_ == 0:
             power_demand = wanted
-        sold = _sum_by(group, chips, n_vendors + 1).tolist()
+        # Orders nobody rationed were all sold: their sums are the ones already made.
+        sold = _sum_by(group, chips, n_vendors + 1).tolist() if scaled or power_scaled else ordered
         cap_left = [left - s for left, s in zip(cap_left, sold, strict=True)]
         np.subtract.at(remaining, e_lab, money)
         parts.append((entry, money, chips))
-        if (remaining <= money_floor).all():
+        if all(r <= f for r, f in zip(remaining.tolist(), money_floor, strict=True)):
             break
     rented = caps.rental_pool - cap_left[n_vendors]
     if not parts:
         empty = np.zeros(0)
-        return Orders(np.zeros(0, dtype=np.intp), empty, empty, demand, power_demand, 0.0)
+        return Orders(np.zeros(0, dtype=np.intp), empty, empty, np.array(demand), power_demand, 0.0)
     return Orders(
         np.concatenate([p[0] for p in parts]),
         np.concatenate([p[1] for p in parts]),
         np.concatenate([p[2] for p in parts]),
-        demand,
+        np.array(demand),
         power_demand,
         max(0.0, rented),
     )
@@ -499,39 +663,45 @@ class PowerCap:
         nation: IntArray,
         n: int,
     ):
-        self.limit = limit  # per nation (inf: no limit), or None when no nation has one
+        self.limit = None if limit is None else limit.tolist()  # per nation (inf: no limit)
         self.kw = kw  # per entry: kW per H100e (0 for rented)
         self.price = price
         self.nation = nation
-        self.used = np.zeros(n)
-        self.touched = np.zeros(n, dtype=np.bool_)
+        self.used = [0.0] * n
+        self.touched_any = False
 
     def closed(self) -> BoolArray:
         """Owned-chip offers of nations whose power is used up."""
         if self.limit is None:
             return np.zeros(len(self.kw), dtype=np.bool_)
-        out: BoolArray = (self.kw > 0) & (
-            self.used[self.nation] >= self.limit[self.nation] * (1 - CAP_USED)
-        )
+        full = [u >= lim * (1 - CAP_USED) for u, lim in zip(self.used, self.limit, strict=True)]
+        out: BoolArray = (self.kw > 0) & np.array(full)[self.nation]
         return out
 
-    def apply(self, entry: IntArray, money: FloatArray, chips: FloatArray) -> FloatArray:
-        """Scale this round's owned-chip orders down pro rata to each nation's free power; returns
-        the kW each nation wanted before scaling."""
+    def apply(
+        self, entry: IntArray, money: FloatArray, chips: FloatArray
+    ) -> tuple[FloatArray, bool]:
+        """Scale this round's owned-chip orders down pro rata to each nation's free power;
+        returns the kW each nation wanted before scaling, and whether any order was scaled."""
         n = len(self.used)
         kw = money / self.price[entry] * self.kw[entry]
         nat = self.nation[entry]
         wanted = _sum_by(nat, kw, n)
         if self.limit is None:
-            return wanted
-        left = (self.limit - self.used)[nat]
-        fill = np.array(fill_fraction(wanted[nat].tolist(), left.tolist()))
-        fill = np.where(kw > 0, fill, 1.0)
+            return wanted, False
+        want = wanted.tolist()
+        self.touched_any = self.touched_any or any(w > 0 for w in want)
+        left = [lim - u for lim, u in zip(self.limit, self.used, strict=True)]
+        by_nation = fill_fraction(want, left)
+        if all(f == 1.0 for f in by_nation):  # power for every order: nothing to scale
+            self.used = [u + w for u, w in zip(self.used, want, strict=True)]
+            return wanted, False
+        fill = np.where(kw > 0, np.array(by_nation)[nat], 1.0)
         chips *= fill
         money *= fill
-        self.used += _sum_by(nat, kw * fill, n)
-        self.touched |= wanted > 0
-        return wanted
+        added = _sum_by(nat, kw * fill, n).tolist()
+        self.used = [u + a for u, a in zip(self.used, added, strict=True)]
+        return wanted, True
 
 
 class LicenceCap:
@@ -544,6 +714,7 @@ class LicenceCap:
         self.key = key  # per entry: vendor x buyer nation
         self.used = np.zeros(n_keys)
         self.touched = np.zeros(n_keys, dtype=np.bool_)
+        self.touched_any = False
 
     def closed(self) -> BoolArray:
         """Licensed offers whose cap is used up."""
@@ -557,7 +728,7 @@ class LicenceCap:
         """Scale this round's licensed orders down pro rata to what is left of each cap."""
         if self.limit is None:
             return
-        sel = np.flatnonzero(self.entry[entry])
+        sel = self.entry[entry].nonzero()[0]
         if len(sel) == 0:
             return
         key = self.key[entry[sel]]
@@ -568,6 +739,7 @@ class LicenceCap:
         money[sel] *= fill
         self.used += _sum_by(key, chips[sel], len(self.used))
         self.touched[key] = True
+        self.touched_any = True
 
 
 class Tier2Cap:
@@ -579,6 +751,7 @@ class Tier2Cap:
         self.nation = nation  # per entry: buyer nation
         self.used = np.zeros(n)
         self.touched = np.zeros(n, dtype=np.bool_)
+        self.touched_any = False
 
     def closed(self) -> BoolArray:
         """Capped offers whose nation has used up its cap."""
@@ -592,7 +765,7 @@ class Tier2Cap:
         """Scale this round's capped orders down pro rata to what is left of each nation's cap."""
         if self.limit is None or self.entry is None:
             return
-        sel = np.flatnonzero(self.entry[entry])
+        sel = self.entry[entry].nonzero()[0]
         if len(sel) == 0:
             return
         nat = self.nation[entry[sel]]
@@ -604,6 +777,7 @@ class Tier2Cap:
         money[sel] *= fill
         self.used += _sum_by(nat, chips[sel] * perf, n)
         self.touched[nat] = True
+        self.touched_any = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -646,24 +820,24 @@ def deliver(
     """
     n_labs, n_vendors, n_origins = book.n_labs, book.n_vendors, len(ORIGINS)
     lay = book.layout
-    entry = orders.entry
-    v_all = lay.vendor[entry]
-    counted = lay.uses_capacity[entry]
-    chips_counted = orders.chips * counted
-    home = buyer_nation[lay.lab[entry]] == vendor_nation[v_all]
+    # Orders that paid nothing bought nothing: every sum below skips them (adding 0 to a sum
+    # changes no bit of it).
     paid = orders.money > 0
-    e, money, chips = entry[paid], orders.money[paid], orders.chips[paid]
+    e, money, chips = orders.entry[paid], orders.money[paid], orders.chips[paid]
     lab, vendor, channel = lay.lab[e], lay.vendor[e], lay.channel[e]
-    nation = buyer_nation[lab]
-    h100e = money / book.price[e]
+    nation = np.asarray(buyer_nation)[lab]
     rented = channel == RENTED
     owned = ~rented
+    chips_counted = chips * owned  # rented compute uses no vendor capacity
+    home = nation == np.asarray(vendor_nation)[vendor]
+    h100e = money / book.price[e]
     chip_money = h100e * book.chip_price[e]
-    vendor_rev = np.where(rented, 0.0, chip_money)
+    # (masks multiply as 1 and 0: the same numbers as selecting, in fewer array calls)
+    vendor_rev = chip_money * owned
     paid_for_chips = np.where(
         channel == SMUGGLED, chip_money * (1.0 + smuggling_premium), chip_money
     )
-    facility = np.where(owned, np.maximum(money - paid_for_chips, 0.0), 0.0)
+    facility = np.maximum(money - paid_for_chips, 0.0) * owned
     fees = _sum_by(channel, licence_fee_share * vendor_rev, n_origins)[LICENSED]
     dom = channel == DOMESTIC
     cum = domestic_h100e.copy()
@@ -692,8 +866,8 @@ def deliver(
             n_labs, N_CLASSES
         ),
         new_kw=_sum_by(nation, h100e * book.kw[e], n_nations),
-        sold_chips=_sum_by(v_all, chips_counted, n_vendors),
-        home_chips=_sum_by(v_all, chips_counted * home, n_vendors),
+        sold_chips=_sum_by(vendor, chips_counted, n_vendors),
+        home_chips=_sum_by(vendor, chips_counted * home, n_vendors),
         revenue=_sum_by(vendor, vendor_rev, n_vendors),
         licence_fees=float(fees),
         host_income=float(money[rented].sum()),

@@ -22,10 +22,10 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class Teacher:
+class Teacher(NamedTuple):
     """A model others can learn from this year: its level now and last year, and who can reach it."""
 
     lab: str
@@ -54,6 +54,52 @@ def teacher_levels(
     ]
 
 
+@dataclass(frozen=True, slots=True)
+class Board:
+    """The year's teachers as every student sees them: their :func:`teacher_levels`, the best
+    and the second-best open-weight model (indices, -1 if none: the first at the highest level)
+    and the closed models, in order. Built once a year by :func:`board`."""
+
+    teachers: Sequence[Teacher]
+    levels: Sequence[float]
+    best_open: int
+    second_open: int
+    closed: list[int]
+
+    def reachable(
+        self, nation: str, access: Mapping[tuple[str, str], float]
+    ) -> list[tuple[int, float, float]]:
+        """(index, level, access) of the closed models the labs of ``nation`` can query."""
+        out = []
+        for i in self.closed:
+            a = access.get((self.teachers[i].nation, nation), 1.0)
+            if a > 0.0:
+                out.append((i, self.levels[i], a))
+        return out
+
+
+def board(teachers: Sequence[Teacher], levels: Sequence[float]) -> Board:
+    """The :class:`Board` of ``teachers`` at ``levels``."""
+    open_ = [i for i, t in enumerate(teachers) if t.open_weights]
+    best = _first_best(open_, levels, -1)
+    return Board(
+        teachers,
+        levels,
+        best,
+        _first_best(open_, levels, best),
+        [i for i, t in enumerate(teachers) if not t.open_weights],
+    )
+
+
+def _first_best(indices: list[int], levels: Sequence[float], skip: int) -> int:
+    """The first of ``indices`` (but ``skip``) at the highest level above -inf, or -1."""
+    best, level = -1, -math.inf
+    for i in indices:
+        if i != skip and levels[i] > level:
+            best, level = i, levels[i]
+    return best
+
+
 def channel_gain(gap: float, share: float, max_bonus: float) -> float:
     """OOM gained from a teacher ``gap`` OOM ahead: ``min(share x gap, max_bonus)``, never the gap."""
     if gap <= 0.0 or share <= 0.0 or max_bonus <= 0.0:
@@ -75,6 +121,7 @@ def distillation_bonus(
     api_lag: float,
     scale: float = 1.0,
     levels: Sequence[float] | None = None,
+    classroom: Board | None = None,
 ) -> tuple[float, str]:
     """Capability gain (OOM) a lab at ``own`` gets from the models it can reach, and the main teacher.
 
@@ -83,35 +130,57 @@ def distillation_bonus(
     the gap that is left: the lab learns from both, the bigger gain first. The total never exceeds
     ``max_bonus`` nor the best teacher's level. ``scale`` multiplies both shares and the cap and
     divides the lags (the world ``diffusion`` lever: 0 closes every channel, 2 doubles them).
-    ``levels`` are the teachers' :func:`teacher_levels`, if already computed for the year.
+    ``levels`` are the teachers' :func:`teacher_levels`, or ``classroom`` their :func:`board`, if
+    already computed for the year.
     """
-    s_open, s_api, cap = open_share * scale, api_share * scale, max_bonus * scale
-    if levels is None:
-        levels = teacher_levels(teachers, open_lag, api_lag, scale)
-    best_open, who_open = -math.inf, ""
-    best_api, a_api, who_api = -math.inf, 0.0, ""
-    for t, level in zip(teachers, levels, strict=True):
-        if t.lab == lab:
-            continue
-        if t.open_weights:
-            if level > best_open:
-                best_open, who_open = level, t.lab
-        else:
-            a = access.get((t.nation, nation), 1.0)
-            if a > 0.0 and (not who_api or a * (level - own) > a_api * (best_api - own)):
-                best_api, a_api, who_api = level, a, t.lab
+    if classroom is None:
+        if levels is None:
+            levels = teacher_levels(teachers, open_lag, api_lag, scale)
+        classroom = board(teachers, levels)
+    me = next((i for i, t in enumerate(teachers) if t.lab == lab), -1)
+    return learn(
+        own,
+        me,
+        classroom,
+        classroom.reachable(nation, access),
+        open_share * scale,
+        api_share * scale,
+        max_bonus * scale,
+    )
+
+
+def learn(
+    own: float,
+    me: int,
+    classroom: Board,
+    reachable: list[tuple[int, float, float]],
+    s_open: float,
+    s_api: float,
+    cap: float,
+) -> tuple[float, str]:
+    """:func:`distillation_bonus` of teacher ``me`` (-1: not a teacher) who can query the closed
+    models ``reachable`` (:meth:`Board.reachable`), with the shares and the cap already scaled."""
+    teachers, levels = classroom.teachers, classroom.levels
+    i_open = classroom.best_open if classroom.best_open != me else classroom.second_open
+    best_api, a_api, i_api = -math.inf, 0.0, -1
+    for i, level, a in reachable:
+        if i != me and (i_api < 0 or a * (level - own) > a_api * (best_api - own)):
+            best_api, a_api, i_api = level, a, i
     channels = []
-    if who_open:
+    if i_open >= 0:
+        best_open, who_open = levels[i_open], teachers[i_open].lab
         channels.append(
             (channel_gain(best_open - own, s_open, cap), best_open, s_open, 1.0, who_open)
         )
-    if who_api:
+    if i_api >= 0:
+        who_api = teachers[i_api].lab
         channels.append(
             (a_api * channel_gain(best_api - own, s_api, cap), best_api, s_api, a_api, who_api)
         )
     if not channels:
         return 0.0, ""
-    channels.sort(key=lambda c: -c[0])
+    if len(channels) == 2 and channels[1][0] > channels[0][0]:  # the bigger gain first
+        channels.reverse()
     first_gain, _, _, _, who = channels[0]
     total = first_gain
     for _, level, share, a, _ in channels[1:]:

@@ -100,11 +100,12 @@ def close_budget(lab: Lab, boost: float) -> None:
     refinance cash it could not spend (chips it could not get), so idle cash replaces new
     capital. ``boost`` is the stockpiling window's extra money."""
     lab.grant_now = 0.0
-    for g in lab.grants:
-        if g[1] > 0:
-            lab.grant_now += g[0]
-            g[1] -= 1
-    lab.grants = [g for g in lab.grants if g[1] > 0]
+    if lab.grants:
+        for g in lab.grants:
+            if g[1] > 0:
+                lab.grant_now += g[0]
+                g[1] -= 1
+        lab.grants = [g for g in lab.grants if g[1] > 0]
     lab.cash_start = lab.cash
     lab.raised = max(0.0, lab.external_now - lab.cash)
     lab.inflow = (
@@ -150,18 +151,22 @@ def share_demand(
         for lab in labs
     ]
     capture = [w.open_weights_capture if lab.open_weights else 1.0 for lab in labs]
+    markup = [lab.price_markup for lab in labs]
+    reach = [access[lab.nation] for lab in labs]
     usage = [0.0] * len(labs)
     income = [0.0] * len(labs)
     for market in nations.values():
         weight = market.gdp / world_gdp
-        scores = [access[lab.nation][market.key] * a for lab, a in zip(labs, attract, strict=True)]
+        key = market.key
+        scores = [r[key] * a for r, a in zip(reach, attract, strict=True)]
         total = sum(scores)
         if total <= 0:
             continue
-        for i, lab in enumerate(labs):
-            share = scores[i] / total
+        paid = demand * weight
+        for i, score in enumerate(scores):
+            share = score / total
             usage[i] += weight * share
-            income[i] += demand * weight * share * capture[i] * lab.price_markup
+            income[i] += paid * share * capture[i] * markup[i]
     for lab, u, d in zip(labs, usage, income, strict=True):
         lab.usage, lab.demand_usd = u, d
 

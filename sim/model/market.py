@@ -7,6 +7,7 @@ Channel choice, caps and rationing are in :mod:`sim.model.clearing`; prices and 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 
 def smuggling_share(enforcement: float, max_share: float, exponent: float) -> float:
@@ -15,10 +16,23 @@ def smuggling_share(enforcement: float, max_share: float, exponent: float) -> fl
     return share
 
 
-def depreciate(stock: list[float], rate: float, keep_index: int | None = None) -> None:
-    """Depreciate every entry in place; ``keep_index`` (rented) is zeroed instead (leases end)."""
-    for i in range(len(stock)):
-        stock[i] = 0.0 if i == keep_index else stock[i] * (1.0 - rate)
+def depreciate(
+    stock: list[float],
+    rate: float,
+    keep_index: int | None = None,
+    add: Sequence[float] | None = None,
+) -> None:
+    """Depreciate every entry in place; ``keep_index`` (rented) is zeroed instead (leases end);
+    then ``add`` (this year's purchases), if given, is added entry by entry."""
+    kept = 1.0 - rate
+    if add is None:
+        for i, s in enumerate(stock):
+            stock[i] = s * kept
+    else:
+        for i, s in enumerate(stock):
+            stock[i] = s * kept + add[i]
+    if keep_index is not None:
+        stock[keep_index] = 0.0 if add is None else add[keep_index]
 
 
 def safe_log10(x: float) -> float:

@@ -148,11 +148,11 @@ class ComputeRaceModel(mesa.Model):
         self.rental_pool = self.rented_total = self.host_income = 0.0
         self.new_kw = np.zeros(len(self.nations))
         # The year's market: offers, per-lab clearing inputs, first-round channel shares.
-        self.book = clearing.OfferBookBuilder(len(self.labs), len(self.vendors)).build()
+        self.book = clearing.empty_book(len(self.labs), len(self.vendors))
         self.offer_plan: trade.OfferPlan | None = None
         self.before_plan: trade.OfferPlan | None = None
         self.buyers = trade.buyers(self.labs, self.nations, self.world, self.controls, 0.0)
-        self.first_shares = np.zeros(0)
+        self.weights: clearing.Weights | None = None
         nation_ids = list(self.nations)
         self.vendor_nation = np.array(
             [nation_ids.index(v.nation) for v in self.vendors], dtype=np.intp
@@ -168,7 +168,7 @@ class ComputeRaceModel(mesa.Model):
         )
         self.rental_pool = rental_pool(self.nations, self.controls)
         self._initial_capability()
-        self.datacollector = mesa.DataCollector(
+        self.datacollector = records.ScalarCollector(
             model_reporters=records.model_reporters(self.nations)
         )
         self.datacollector.collect(self)
@@ -307,23 +307,29 @@ class ComputeRaceModel(mesa.Model):
             )
             book = trade.split_year(old, book, n)
         self.book = book
-        everything = np.ones(len(book), dtype=np.bool_)
-        self.first_shares = clearing.primary_shares(book, everything, w.channel_price_elasticity)
+        everything = [True] * len(book)
+        elasticity = w.channel_price_elasticity
+        self.weights = clearing.weigh(book, elasticity)
         buyers = trade.buyers(
             self.labs, self.nations, w, c, trade.smuggle_share(self._smuggling(), 1.0)
         )
         if book.n_labs > n:
             buyers = trade.twice(buyers, f)
         # List price per unit of training value, at the split the lab would choose for training.
-        train_book = replace(book, cost=book.price / book.quality)
-        shares = clearing.split_money(
-            train_book,
+        split = [0.0] * len(book)
+        clearing.split_labs(
+            book.layout,
+            range(book.n_labs),
             everything,
-            buyers.smuggle,
-            buyers.rent,
-            buyers.domestic_min,
-            w.channel_price_elasticity,
+            (book.price / book.quality).tolist(),
+            elasticity,
+            None,
+            buyers.smuggle.tolist(),
+            buyers.rent.tolist(),
+            buyers.domestic_min.tolist(),
+            split,
         )
+        shares = np.array(split)
         if book.n_labs > n:
             lab_weight = np.concatenate([np.full(n, f), np.full(n, 1.0 - f)])
             shares = shares * lab_weight[book.layout.lab]
@@ -408,7 +414,7 @@ class ComputeRaceModel(mesa.Model):
             np.array([v.capacity for v in self.vendors]),
             caps,
             w.channel_price_elasticity,
-            first_shares=self.first_shares,
+            weights=self.weights,
         )
         got = clearing.deliver(
             self.book,
@@ -445,15 +451,9 @@ class ComputeRaceModel(mesa.Model):
         add this year's purchases."""
         dep = self.world.depreciation
         for lab in self.labs:
-            depreciate(lab.stock, dep, keep_index=RENTED)
-            depreciate(lab.flop, dep)
-            depreciate(lab.serve, dep)
-            for i, b in enumerate(lab.bought):
-                lab.stock[i] += b
-            for i, b in enumerate(lab.bought_class):
-                lab.flop[i] += b
-            for i, b in enumerate(lab.bought_serve):
-                lab.serve[i] += b
+            depreciate(lab.stock, dep, keep_index=RENTED, add=lab.bought)
+            depreciate(lab.flop, dep, add=lab.bought_class)
+            depreciate(lab.serve, dep, add=lab.bought_serve)
         new = self.new_kw.tolist()
         for i, nation in enumerate(self.nations.values()):
             g = nation.grid
@@ -499,10 +499,11 @@ class ComputeRaceModel(mesa.Model):
         c, w = self.controls, self.world
         block = c.api_block if c.active else 0.0
         block *= min(1.0, 1.0 / w.diffusion) if w.diffusion > 0 else 1.0
+        # Only the blocked pairs are listed; every other pair has full access (1).
         return {
-            (seller, buyer): 1.0 - block if seller == c.controller and c.targets(bn) else 1.0
-            for seller in self.nations
+            (c.controller, buyer): 1.0 - block
             for buyer, bn in self.nations.items()
+            if c.controller in self.nations and c.targets(bn)
         }
 
     # ------------------------------------------------------------------ phase 8

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
+import mesa
+
 from sim.config.schema import ORIGINS
 from sim.model.start import class_kw
 
@@ -184,15 +186,39 @@ def model_reporters(nations: Iterable[str]) -> dict[str, str | Callable[[Any], A
         "sputnik_moment": "sputnik_now",
     }
     for key in nations:
-        reps[f"oom_{key}"] = _reporter(key, lambda n: n.oom)
-        reps[f"lag_months_{key}"] = _reporter(key, lambda n: n.lag_months)
-        reps[f"smuggled_share_{key}"] = _reporter(key, lambda n: _smuggled_share(n.labs))
+        reps[f"oom_{key}"] = _reporter(key, "oom")
+        reps[f"lag_months_{key}"] = _reporter(key, "lag_months")
+        reps[f"smuggled_share_{key}"] = _smuggled_reporter(key)
     return reps
 
 
-def _reporter(key: str, read: Callable[[Any], float]) -> Callable[[Any], float]:
-    """A model reporter that reads one nation."""
-    return lambda m: read(m.nations[key])
+def _reporter(key: str, attribute: str) -> Callable[[Any], float]:
+    """A model reporter that reads an attribute of one nation."""
+    return lambda m: getattr(m.nations[key], attribute)
+
+
+def _smuggled_reporter(key: str) -> Callable[[Any], float]:
+    """A model reporter of one nation's smuggled share of compute."""
+    return lambda m: _smuggled_share(m.nations[key].labs)
+
+
+class ScalarCollector(mesa.DataCollector):  # type: ignore[misc]
+    """Mesa's DataCollector for model reporters that return immutable values (numbers, strings,
+    flags), given as attribute names or functions of the model.
+
+    Mesa deep-copies each value it collects, in case a reporter returns something mutable; for
+    immutable values the copy changes nothing and costs more than the reporters, so after Mesa's
+    own first (validating) collection the values are appended as they are.
+    """
+
+    def collect(self, model: Any) -> None:
+        """Append each reporter's value for this step."""
+        if not self._validated or self.agent_reporters or self.agenttype_reporters:
+            super().collect(model)
+            return
+        for var, reporter in self.model_reporters.items():
+            value = getattr(model, reporter, None) if isinstance(reporter, str) else reporter(model)
+            self.model_vars[var].append(value)
 
 
 def _smuggled_share(labs: Iterable[Any]) -> float:
@@ -298,15 +324,19 @@ def append_rows(m: ComputeRaceModel) -> None:
     kw = class_kw(m.world, m.trends.kw_per_h100e)
     for n in m.nations.values():
         labs = n.labs
-        stock = [sum(col, 0.0) for col in zip(*[lab.stock for lab in labs], strict=True)]
-        stock = stock or [0.0] * len(ORIGINS)
-        comp = sum([lab.compute_spend for lab in labs], 0.0)
-        fac = sum([lab.facility_spend for lab in labs], 0.0)
-        eff = sum([lab.efficiency_spend for lab in labs], 0.0)
-        rev = sum([lab.revenue for lab in labs], 0.0)
-        chosen = sum([lab.share_now * lab.budget for lab in labs], 0.0)
-        budget = sum([lab.budget for lab in labs], 0.0)
-        largest = max([0.0, *[lab.training_flop for lab in labs]])
+        stock = [0.0] * len(ORIGINS)
+        comp = fac = eff = rev = chosen = budget = largest = 0.0
+        for lab in labs:  # sums in lab order, from 0.0
+            for i, s in enumerate(lab.stock):
+                stock[i] += s
+            comp += lab.compute_spend
+            fac += lab.facility_spend
+            eff += lab.efficiency_spend
+            rev += lab.revenue
+            chosen += lab.share_now * lab.budget
+            budget += lab.budget
+            if lab.training_flop > largest:
+                largest = lab.training_flop
         total = sum(stock)
         shares = [s / total if total > 0 else 0.0 for s in stock]
         best = n.best

@@ -121,7 +121,7 @@ def _plan(
 ) -> OfferPlan:
     """Expand the menus lab by lab: a vendor with exclusive buyers sells only to them, and only
     labs willing to rent abroad get rented offers."""
-    book = clearing.OfferBookBuilder(len(labs), len(vendors))
+    keys: list[tuple[int, int, int, int, bool]] = []
     row: list[int] = []
     lab_of: list[int] = []
     vendor_of: list[int] = []
@@ -140,14 +140,13 @@ def _plan(
                     links.append((len(row), li))
                 elif o.pclass == DOM:
                     domestic.append((len(row), li, vi))
-                book.add(li, vi, o.channel, o.price, o.chip_perf, 1.0, o.pclass, o.denied)
+                keys.append((li, vi, o.channel, o.pclass, o.denied))
                 row.append(r)
                 lab_of.append(li)
                 vendor_of.append(vi)
-    layout = book.build().layout
     return OfferPlan(
         shape,
-        layout,
+        clearing.Layout.of(keys, len(labs)),
         np.array(row, dtype=np.intp),
         np.array(lab_of, dtype=np.intp),
         np.array(vendor_of, dtype=np.intp),
