@@ -415,7 +415,7 @@ class Game:
             if r.kind == "lab"
             else {}
         )
-        lag = metrics.value(self.model, f"lag_months.{mid}")
+        lag = metrics.value(self.model, f"lag_months:{mid}")
         before = self.log[-1].get("lag_before_roles", {}).get(role) if self.log else None
         return {
             "rows": rows,
@@ -775,7 +775,7 @@ class Game:
         mids = {rid: self.metric_id(rid) for rid in self.roles}
         rec["lag_before"] = {nid: n.lag_months for nid, n in m.nations.items()}
         rec["lag_before_roles"] = {
-            rid: metrics.value(m, f"lag_months.{mid}") for rid, mid in mids.items()
+            rid: metrics.value(m, f"lag_months:{mid}") for rid, mid in mids.items()
         }
         sums = {nid: dict.fromkeys(views.NATION_PARTS, 0.0) for nid in self.scenario.nations}
         changes: list[dict[str, Any]] = []
@@ -807,7 +807,7 @@ class Game:
                     )
             for nid in self.scenario.nations:
                 for part in views.NATION_PARTS:
-                    v = metrics.value(m, f"{part}.{nid}")
+                    v = metrics.value(m, f"{part}:{nid}")
                     sums[nid][part] += float(v or 0.0)
             years.append(y)
         new_props = [asdict(p) for p in m.proposals[n_props:]]

@@ -178,7 +178,7 @@ class LeverTable(InputModel):
 
 
 class ScoreTerm(InputModel):
-    """One weighted goal: ``{ metric = "lag_months.china", goal = ">= 12", weight = 2 }``."""
+    """One weighted goal: ``{ metric = "lag_months:china", goal = ">= 12", weight = 2 }``."""
 
     metric: Word
     goal: Annotated[

@@ -14,30 +14,30 @@ from sim.config.schema import ORIGINS
 
 # (label, expression template, format) per kind of role; {n} = nation id, {l} = lab metric id.
 NATION_STATE: tuple[tuple[str, str, str], ...] = (
-    ("Months behind the frontier", "lag_months.{n}", "months"),
-    ("Capability (OOM)", "oom.{n}", "oom"),
-    ("Share of world AI compute", "compute_share.{n}", "pct"),
-    ("Smuggled share of compute", "smuggled_share.{n}", "pct"),
-    ("Compute on domestic chips", "domestic_chip_share.{n}", "pct"),
-    ("AI spending this year", "ai_spend_usd.{n}", "usd"),
-    ("Public subsidy", "subsidy_usd.{n}", "usd"),
+    ("Months behind the frontier", "lag_months:{n}", "months"),
+    ("Capability (OOM)", "oom:{n}", "oom"),
+    ("Share of world AI compute", "compute_share:{n}", "pct"),
+    ("Smuggled share of compute", "smuggled_share:{n}", "pct"),
+    ("Compute on domestic chips", "domestic_chip_share:{n}", "pct"),
+    ("AI spending this year", "ai_spend_usd:{n}", "usd"),
+    ("Public subsidy", "subsidy_usd:{n}", "usd"),
 )
 LAB_STATE: tuple[tuple[str, str, str], ...] = (
-    ("Months behind the frontier", "lag_months.{l}", "months"),
-    ("Budget this year", "budget_usd.{l}", "usd"),
-    ("Share of budget on efficiency R&D", "efficiency_share.{l}", "pct"),
-    ("Share of world market", "market_share.{l}", "pct"),
-    ("Compute (H100-equivalents)", "compute_h100e.{l}", "count"),
+    ("Months behind the frontier", "lag_months:{l}", "months"),
+    ("Budget this year", "budget_usd:{l}", "usd"),
+    ("Share of budget on efficiency R&D", "efficiency_share:{l}", "pct"),
+    ("Share of world market", "market_share:{l}", "pct"),
+    ("Compute (H100-equivalents)", "compute_h100e:{l}", "count"),
 )
-LAB_ORIGINS: tuple[tuple[str, str], ...] = tuple((o, f"{o}_h100e.{{l}}") for o in ORIGINS)
+LAB_ORIGINS: tuple[tuple[str, str], ...] = tuple((o, f"{o}_h100e:{{l}}") for o in ORIGINS)
 # Public results per nation after a round: (key, expression); d_* parts are summed over the round.
 NATION_RESULT = (
-    ("oom", "oom.{n}"),
-    ("lag_months", "lag_months.{n}"),
-    ("compute_share", "compute_share.{n}"),
+    ("oom", "oom:{n}"),
+    ("lag_months", "lag_months:{n}"),
+    ("compute_share", "compute_share:{n}"),
 )
 NATION_PARTS = ("d_oom", "d_oom_compute", "d_oom_efficiency", "d_oom_catchup")
-LAB_RESULT = (("oom", "oom.{l}"), ("lag_months", "lag_months.{l}"))
+LAB_RESULT = (("oom", "oom:{l}"), ("lag_months", "lag_months:{l}"))
 
 
 def lab_metric_id(lab: str, nations: Any) -> str:
