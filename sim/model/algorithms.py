@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from sim.config.schema import World
-    from sim.model.agents import Lab
+    from sim.model.agents import Lab, Nation
     from sim.model.trends import Trends
 
 LN10 = math.log(10.0)
@@ -159,6 +159,21 @@ def improve_algorithms(
         lab.d_eff = (own + step) / LN10
         lab.d_catchup = catch / LN10
         lab.cum_efficiency_spend += lab.efficiency_spend
+
+
+def constraints(labs: Sequence[Lab], nations: Mapping[str, Nation]) -> None:
+    """Each lab's constraint: how much dearer usable compute is for it than for the median lab
+    of an allied nation, at list prices (controls, penalties), not shortages everyone shares:
+    ``1 - median allied price / own price`` (0 unconstrained, 1 no compute to be had)."""
+    free = sorted(
+        lab.list_price
+        for lab in labs
+        if nations[lab.nation].tier == "ally" and math.isfinite(lab.list_price)
+    )
+    p_ref = free[len(free) // 2] if free else 1.0
+    for lab in labs:
+        price = lab.list_price
+        lab.constraint = max(0.0, 1.0 - p_ref / price) if math.isfinite(price) else 1.0
 
 
 def necessity_target(constraint: float, offset: float) -> float:

@@ -131,6 +131,21 @@ class ExportControl:
             return float(lic.max_tpp * best_perf / self.licence_base_perf)
         return float(lic.max_tpp)
 
+    def api_access(
+        self, nations: dict[str, Nation], diffusion: float
+    ) -> dict[tuple[str, str], float]:
+        """Share of a seller nation's models a buyer nation's labs can query (API distillation):
+        1, less the block on target-tier firms, listed for the blocked (controller, buyer) pairs
+        only. Distillation reaches across markets (proxies, resellers), so it does not follow
+        market access; a leakier world (``diffusion`` above 1) makes blocks leakier."""
+        block = self.api_block if self.active else 0.0
+        block *= min(1.0, 1.0 / diffusion) if diffusion > 0 else 1.0
+        return {
+            (self.controller, buyer): 1.0 - block
+            for buyer, bn in nations.items()
+            if self.controller in nations and self.targets(bn)
+        }
+
     def in_window(self, year: int) -> bool:
         """True between announcement and compliance: targets stockpile."""
         return self.enabled and self.announce_year <= year < self.comply_year

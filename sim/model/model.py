@@ -10,7 +10,6 @@ parameters are read and written by path (:mod:`sim.model.params`).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
@@ -19,13 +18,13 @@ import mesa
 import numpy as np
 
 from sim.config.loader import apply_overrides, load_scenario
-from sim.config.schema import ORIGINS, Event, Scenario, World
+from sim.config.schema import Event, Scenario, World
 from sim.model import clearing, params, records, trade
 from sim.model.agents import ChipVendor, Lab, Nation
-from sim.model.algorithms import choose_efficiency_share, improve_algorithms
+from sim.model.algorithms import choose_efficiency_share, constraints, improve_algorithms
 from sim.model.capability import FrontierHistory, diffuse, score_year, sputnik_lab, train_lab
 from sim.model.clearing import RENTED
-from sim.model.controls import ExportControl, Terms
+from sim.model.controls import ExportControl
 from sim.model.finance import (
     ai_demand,
     close_budget,
@@ -48,8 +47,8 @@ from sim.model.policies import (
     TaiwanShock,
     set_lever,
 )
-from sim.model.serving import serving_units_needed
-from sim.model.start import place_start_stocks, rental_pool
+from sim.model.serving import serve_weights
+from sim.model.start import place_start_stocks, rental_pool, score_start_fleets
 from sim.model.trends import Trends
 
 
@@ -174,30 +173,13 @@ class ComputeRaceModel(mesa.Model):
         self.datacollector.collect(self)
 
     def _initial_capability(self) -> None:
-        """Score the starting fleets with the previous year's trends, for first-year deltas and
-        lags. Two passes: the second sizes serving to the demand the first pass implies."""
-        self.trends = Trends.at(self.world, -1)
-        for _ in range(2):
-            for lab in self.labs:
-                lab.compute_spend = lab.efficiency_spend = 0.0
-                lab.d_catchup = 0.0
-                train_lab(lab, self.nations[lab.nation], self.world, self.trends, 1.0)
-                lab.oom_hist = [lab.own_oom, lab.own_oom]
-            diffuse(self.labs, self._api_access(), self.world)
-            share_demand(
-                self.labs, self.nations, self.access, self.world, self.world.ai_revenue_usd
-            )
-        for lab in self.labs:
-            lab.prev_oom = lab.oom
-            lab.oom_hist = [lab.oom, lab.oom]
-        leader = score_year(self.labs, self.nations, self.frontier, self.start_year - 1)
+        """Score the starting fleets (:func:`sim.model.start.score_start_fleets`) for first-year
+        deltas and lags."""
+        api = self.controls.api_access(self.nations, self.world.diffusion)
+        leader = score_start_fleets(
+            self.labs, self.nations, self.world, api, self.access, self.frontier, self.start_year
+        )
         self.initial_frontier = self.frontier_oom = leader.oom
-        for nation in self.nations.values():
-            nation.prev_oom = nation.oom
-            nation.private_spend = sum(
-                lab.external_usd + lab.reinvest_share * lab.revenue_usd for lab in nation.labs
-            )
-        self.trends = Trends.at(self.world, self.t)
 
     # ------------------------------------------------------------------ the year
     def step(self) -> None:
@@ -233,7 +215,7 @@ class ComputeRaceModel(mesa.Model):
         self.pre_rule_share = (self.rule_month - 1) / 12.0
         self.controls_before = before if self.pre_rule_share > 0 else None
         if c.licence.enabled and c.licence_base_perf is None:
-            c.licence_base_perf = self._best_controller_perf()
+            c.licence_base_perf = trade.best_controller_perf(self.vendors, c)
         if self.vendors_changed:  # a yield or HBM event changes this year's domestic output
             hbm_limited = c.active and c.hbm_controls
             for v in self.vendors:
@@ -272,42 +254,20 @@ class ComputeRaceModel(mesa.Model):
         value, sees the price it pays relative to the median allied lab (its constraint) and
         splits its budget between compute and efficiency R&D."""
         w, c, n = self.world, self.controls, len(self.labs)
-        dep = w.depreciation
-        for lab in self.labs:
-            # Chips are valued for training and for serving, weighted by how short of serving
-            # capacity the lab expects to be.
-            need = serving_units_needed(
-                lab.demand_usd * self.demand_growth,
-                w.serving_cost_share,
-                self.trends.serve_unit_cost,
-            )
-            have = sum(lab.serve) * (1.0 - dep) + 1.0
-            lab.serve_weight = min(0.8, max(w.serving_value_floor, need / (need + have)))
+        serve_weights(self.labs, w, self.trends.serve_unit_cost, self.demand_growth)
+        terms = trade.terms(w, self.trends, self.year, self.rental_pool > 0, self.vendors, c)
+        mineral = self.controller_mineral_ban
         book, self.offer_plan = trade.offer_book(
-            self.labs,
-            self.nations,
-            self.vendors,
-            c,
-            w,
-            self._terms(),
-            self.controller_mineral_ban,
-            self.offer_plan,
+            self.labs, self.nations, self.vendors, c, w, terms, mineral, self.offer_plan
         )
         f = self.pre_rule_share
         if self.controls_before is not None:
+            before = self.controls_before
             old, self.before_plan = trade.offer_book(
-                self.labs,
-                self.nations,
-                self.vendors,
-                self.controls_before,
-                w,
-                self._terms(),
-                self.controller_mineral_ban,
-                self.before_plan,
+                self.labs, self.nations, self.vendors, before, w, terms, mineral, self.before_plan
             )
             book = trade.split_year(old, book, n)
         self.book = book
-        everything = [True] * len(book)
         elasticity = w.channel_price_elasticity
         self.weights = clearing.weigh(book, elasticity)
         buyers = trade.buyers(
@@ -315,43 +275,9 @@ class ComputeRaceModel(mesa.Model):
         )
         if book.n_labs > n:
             buyers = trade.twice(buyers, f)
-        # List price per unit of training value, at the split the lab would choose for training.
-        split = [0.0] * len(book)
-        clearing.split_labs(
-            book.layout,
-            range(book.n_labs),
-            everything,
-            (book.price / book.quality).tolist(),
-            elasticity,
-            None,
-            buyers.smuggle.tolist(),
-            buyers.rent.tolist(),
-            buyers.domestic_min.tolist(),
-            split,
-        )
-        shares = np.array(split)
-        if book.n_labs > n:
-            lab_weight = np.concatenate([np.full(n, f), np.full(n, 1.0 - f)])
-            shares = shares * lab_weight[book.layout.lab]
-        lab_of = book.layout.lab % n
-        spent = np.bincount(lab_of, shares, n).tolist()
-        eff_cost = np.bincount(lab_of, shares * book.price / book.quality, n).tolist()
-        for i, lab in enumerate(self.labs):
-            lab.list_price = eff_cost[i] / spent[i] if spent[i] > 0 else math.inf
-            # Access counts as price: a lab that got only part of the chips it paid for last
-            # year (rationed, denied) faces a proportionally higher effective price.
-            lab.effective_price = lab.list_price / max(lab.fill_rate, w.min_fill_rate)
-        # Constraint: how much dearer usable compute is for a lab than for the median lab of an
-        # allied nation at list prices (controls, penalties), not shortages everyone shares.
-        free = sorted(
-            lab.list_price
-            for lab in self.labs
-            if self.nations[lab.nation].tier == "ally" and math.isfinite(lab.list_price)
-        )
-        p_ref = free[len(free) // 2] if free else 1.0
+        trade.list_prices(self.labs, book, buyers, f, elasticity, w.min_fill_rate)
+        constraints(self.labs, self.nations)
         for lab in self.labs:
-            price = lab.list_price
-            lab.constraint = max(0.0, 1.0 - p_ref / price) if math.isfinite(price) else 1.0
             share = choose_efficiency_share(lab, w, self.trends)
             lab.share_now = share
             lab.efficiency_spend = share * lab.budget
@@ -361,38 +287,12 @@ class ComputeRaceModel(mesa.Model):
             budget = np.concatenate([f * budget, (1.0 - f) * budget])
         self.buyers = replace(buyers, budget=budget)
 
-    def _terms(self) -> Terms:
-        """This year's market terms shared by every offer."""
-        w, tr = self.world, self.trends
-        return Terms(
-            year=self.year,
-            rental_price=tr.rental_price,
-            smuggling_premium=w.smuggling_premium,
-            rental_abroad_premium=w.rental_abroad_premium,
-            variant_price_factor=w.variant_price_factor,
-            kw_per_h100e=tr.kw_per_h100e,
-            facility_usd_per_kw=w.facility_usd_per_kw,
-            kw_factor_variant=w.kw_factor_variant,
-            kw_factor_domestic=w.kw_factor_domestic,
-            rental_open=self.rental_pool > 0,
-            best_controller_perf=self._best_controller_perf(),
-        )
-
     def _smuggling(self) -> float:
         """Share of denied money that leaks into smuggling at this year's enforcement."""
         w = self.world
         return smuggling_share(
             self.controls.enforcement, w.smuggling_max_share, w.smuggling_enforcement_exponent
         )
-
-    def _best_controller_perf(self) -> float:
-        """H100e per chip of the controller's best flagship (indexed licence ceilings)."""
-        perfs = [
-            v.perf
-            for v in self.vendors
-            if v.nation == self.controls.controller and v.domestic is None
-        ]
-        return max(perfs, default=1.0)
 
     # ------------------------------------------------------------------ phase 4
     def trade_chips(self) -> None:
@@ -432,18 +332,8 @@ class ComputeRaceModel(mesa.Model):
         self.host_income = got.host_income
         self.rented_total = orders.rented
         self.new_kw = got.new_kw
-        wanted, new = orders.power_demand.tolist(), got.new_kw.tolist()
-        for i, nation in enumerate(self.nations.values()):
-            nation.cum_domestic_h100e = float(got.domestic_h100e[i])
-            if nation.grid is not None:
-                nation.grid.demand_gw = wanted[i] / 1e6
-                nation.grid.used_gw += new[i] / 1e6
-        nation_ids, vendor_ids, y = list(self.nations), [v.key for v in self.vendors], self.year
-        make = records.FlowRow._make
-        for vi, ni, ch, h, chips, rev, spend in got.flows:
-            self.flow_rows.append(
-                make((y, vendor_ids[vi], nation_ids[ni], ORIGINS[ch], h, chips, rev, spend))
-            )
+        trade.settle_nations(self.nations, got, orders.power_demand)
+        records.append_flows(self, got.flows)
 
     # ------------------------------------------------------------------ phase 5
     def update_stocks(self) -> None:
@@ -474,7 +364,7 @@ class ComputeRaceModel(mesa.Model):
         weights and APIs; the frontier, lags and the Sputnik flag."""
         for lab in self.labs:
             train_lab(lab, self.nations[lab.nation], self.world, self.trends, self.demand_growth)
-        diffuse(self.labs, self._api_access(), self.world)
+        diffuse(self.labs, self.controls.api_access(self.nations, self.world.diffusion), self.world)
         leader = score_year(self.labs, self.nations, self.frontier, self.year)
         self.frontier_progress_next = leader.oom - self.frontier_oom
         self.frontier_oom = leader.oom
@@ -490,21 +380,6 @@ class ComputeRaceModel(mesa.Model):
             if self.sputnik_year is None:
                 self.sputnik_year, self.sputnik_lab = self.year, first.key
             self.log_event("sputnik", f"Sputnik moment: {first.name}")
-
-    def _api_access(self) -> dict[tuple[str, str], float]:
-        """Share of a seller nation's models that a buyer nation's labs can query (API
-        distillation): 1, less the controller's block on target-tier firms. Distillation
-        reaches across markets (proxies, resellers), so it does not follow market access; a
-        leakier world (``diffusion`` above 1) makes blocks leakier."""
-        c, w = self.controls, self.world
-        block = c.api_block if c.active else 0.0
-        block *= min(1.0, 1.0 / w.diffusion) if w.diffusion > 0 else 1.0
-        # Only the blocked pairs are listed; every other pair has full access (1).
-        return {
-            (c.controller, buyer): 1.0 - block
-            for buyer, bn in self.nations.items()
-            if c.controller in self.nations and c.targets(bn)
-        }
 
     # ------------------------------------------------------------------ phase 8
     def sell_models(self) -> None:

@@ -230,6 +230,18 @@ def _smuggled_share(labs: Iterable[Any]) -> float:
     return smuggled / total if total > 0 else 0.0
 
 
+def append_flows(
+    m: ComputeRaceModel, flows: Iterable[tuple[int, int, int, float, float, float, float]]
+) -> None:
+    """Append this year's chip flows (vendor, buyer nation and channel as indices) as rows."""
+    nation_ids, vendor_ids, y = list(m.nations), [v.key for v in m.vendors], m.year
+    make = FlowRow._make
+    for vi, ni, ch, h, chips, rev, spend in flows:
+        m.flow_rows.append(
+            make((y, vendor_ids[vi], nation_ids[ni], ORIGINS[ch], h, chips, rev, spend))
+        )
+
+
 def append_rows(m: ComputeRaceModel) -> None:
     """Append this year's rows to the model's record lists."""
     y = m.year

@@ -9,6 +9,11 @@ A lab serves from its highest-bandwidth classes first and trains on the rest.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sim.config.schema import World
+    from sim.model.agents import Lab
 
 
 def serving_units_needed(revenue: float, cost_share: float, unit_cost: float) -> float:
@@ -49,3 +54,16 @@ def assign_serving(
         covered += take * bw[k]
         remaining -= take * bw[k]
     return left, covered
+
+
+def serve_weights(
+    labs: Sequence[Lab], world: World, unit_cost: float, demand_growth: float
+) -> None:
+    """Weight of serving value in each lab's choice of chips (``lab.serve_weight``): how short
+    of serving capacity it expects to be for the demand it expects, between
+    ``serving_value_floor`` and 0.8."""
+    w = world
+    for lab in labs:
+        need = serving_units_needed(lab.demand_usd * demand_growth, w.serving_cost_share, unit_cost)
+        have = sum(lab.serve) * (1.0 - w.depreciation) + 1.0
+        lab.serve_weight = min(0.8, max(w.serving_value_floor, need / (need + have)))

@@ -1,6 +1,6 @@
 """The start state: labs join their nations, fleets are sorted into classes, nations get their
 power grids, vendors learn last year's home sales, their costs and how long their industry has
-lived under controls."""
+lived under controls; the starting fleets are scored for first-year lags."""
 
 from __future__ import annotations
 
@@ -9,9 +9,12 @@ from collections.abc import Mapping, Sequence
 
 from sim.config.schema import ORIGINS, Scenario, World
 from sim.model.agents import ChipVendor, Lab, Nation
+from sim.model.capability import FrontierHistory, diffuse, score_year, train_lab
 from sim.model.clearing import DOM, FULL, LINK, MEM, N_CLASSES
 from sim.model.controls import ExportControl
+from sim.model.finance import share_demand
 from sim.model.power import PowerGrid
+from sim.model.trends import Trends
 
 
 def class_kw(world: World, kw_per_h100e: float) -> list[float]:
@@ -107,3 +110,36 @@ def rental_pool(nations: Mapping[str, Nation], controls: ExportControl) -> float
         if n.rental_host_share > 0 and not controls.targets(n):
             pool += n.rental_host_share * n.rental_permit * sum(lab.owned for lab in n.labs)
     return pool
+
+
+def score_start_fleets(
+    labs: Sequence[Lab],
+    nations: Mapping[str, Nation],
+    world: World,
+    api_access: Mapping[tuple[str, str], float],
+    market_access: Mapping[str, Mapping[str, float]],
+    frontier: FrontierHistory,
+    start_year: int,
+) -> Lab:
+    """Score the starting fleets with the previous year's trends (first-year deltas and lags);
+    returns the leading lab. Two passes: the second sizes serving to the demand the first pass
+    implies. Sets each lab's and nation's starting level and each nation's private spending."""
+    trends = Trends.at(world, -1)
+    for _ in range(2):
+        for lab in labs:
+            lab.compute_spend = lab.efficiency_spend = 0.0
+            lab.d_catchup = 0.0
+            train_lab(lab, nations[lab.nation], world, trends, 1.0)
+            lab.oom_hist = [lab.own_oom, lab.own_oom]
+        diffuse(labs, api_access, world)
+        share_demand(labs, nations, market_access, world, world.ai_revenue_usd)
+    for lab in labs:
+        lab.prev_oom = lab.oom
+        lab.oom_hist = [lab.oom, lab.oom]
+    leader = score_year(labs, nations, frontier, start_year - 1)
+    for nation in nations.values():
+        nation.prev_oom = nation.oom
+        nation.private_spend = sum(
+            lab.external_usd + lab.reinvest_share * lab.revenue_usd for lab in nation.labs
+        )
+    return leader

@@ -18,6 +18,7 @@ from sim.model.clearing import DOM, LINK, RENTED, FloatArray, IntArray, Offer
 from sim.model.controls import ExportControl, Terms
 from sim.model.penalties import domestic_penalty, hardware_penalty
 from sim.model.supply import expansion_order, scarcity, smooth_price, target_price, utilisation
+from sim.model.trends import Trends
 
 SMUGGLE_MAX = 0.95  # smuggling never takes all denied money, however noisy the year
 
@@ -110,6 +111,77 @@ def offer_book(
         serve,
         np.array([o.kw for o in rows])[r],
     ), plan
+
+
+def best_controller_perf(vendors: Sequence[ChipVendor], controls: ExportControl) -> float:
+    """H100e per chip of the controller's best flagship (indexed licence ceilings)."""
+    perfs = [v.perf for v in vendors if v.nation == controls.controller and v.domestic is None]
+    return max(perfs, default=1.0)
+
+
+def terms(
+    world: World,
+    trends: Trends,
+    year: int,
+    rental_open: bool,
+    vendors: Sequence[ChipVendor],
+    controls: ExportControl,
+) -> Terms:
+    """This year's market terms shared by every offer."""
+    w, tr = world, trends
+    return Terms(
+        year=year,
+        rental_price=tr.rental_price,
+        smuggling_premium=w.smuggling_premium,
+        rental_abroad_premium=w.rental_abroad_premium,
+        variant_price_factor=w.variant_price_factor,
+        kw_per_h100e=tr.kw_per_h100e,
+        facility_usd_per_kw=w.facility_usd_per_kw,
+        kw_factor_variant=w.kw_factor_variant,
+        kw_factor_domestic=w.kw_factor_domestic,
+        rental_open=rental_open,
+        best_controller_perf=best_controller_perf(vendors, controls),
+    )
+
+
+def list_prices(
+    labs: Sequence[Lab],
+    book: clearing.OfferBook,
+    buyers: clearing.Buyers,
+    first_share: float,
+    elasticity: float,
+    min_fill_rate: float,
+) -> None:
+    """Each lab's list price per unit of training value (``lab.list_price``), at the split it
+    would choose for training alone, and its effective price: access counts as price, so a lab
+    that got only part of the chips it paid for last year (rationed, denied) faces a
+    proportionally higher price. ``book`` may hold each lab twice (:func:`split_year`): the old
+    rules' share of the year is ``first_share``."""
+    n = len(labs)
+    split = [0.0] * len(book)
+    clearing.split_labs(
+        book.layout,
+        range(book.n_labs),
+        [True] * len(book),
+        (book.price / book.quality).tolist(),
+        elasticity,
+        None,
+        buyers.smuggle.tolist(),
+        buyers.rent.tolist(),
+        buyers.domestic_min.tolist(),
+        split,
+    )
+    shares = np.array(split)
+    if book.n_labs > n:
+        f = first_share
+        lab_weight = np.concatenate([np.full(n, f), np.full(n, 1.0 - f)])
+        shares = shares * lab_weight[book.layout.lab]
+    lab_of = book.layout.lab % n
+    spent = np.bincount(lab_of, shares, n).tolist()
+    eff_cost = np.bincount(lab_of, shares * book.price / book.quality, n).tolist()
+    for i, lab in enumerate(labs):
+        lab.list_price = eff_cost[i] / spent[i] if spent[i] > 0 else math.inf
+        lab.effective_price = lab.list_price / max(lab.fill_rate, min_fill_rate)
 
 
 def _plan(
@@ -302,6 +374,19 @@ def settle_labs(labs: Sequence[Lab], got: clearing.Delivery) -> None:
         lab.cash = max(0.0, lab.budget - lab.efficiency_spend - lab.compute_spend)
         if lab.compute_budget > 0:
             lab.fill_rate = lab.compute_spend / lab.compute_budget
+
+
+def settle_nations(
+    nations: Mapping[str, Nation], got: clearing.Delivery, power_demand: FloatArray
+) -> None:
+    """Nations learn their domestic chips (cumulative purchases), plug in this year's owned chips
+    and note the power their labs wanted (kW), which their grids build for."""
+    wanted, new = power_demand.tolist(), got.new_kw.tolist()
+    for i, nation in enumerate(nations.values()):
+        nation.cum_domestic_h100e = float(got.domestic_h100e[i])
+        if nation.grid is not None:
+            nation.grid.demand_gw = wanted[i] / 1e6
+            nation.grid.used_gw += new[i] / 1e6
 
 
 def advance_vendors(
