@@ -217,3 +217,20 @@ def test_presets_cover_the_horizon_in_workshop_time():
     for p in PRESETS.values():
         assert p.rounds * p.round_minutes <= p.minutes - 15  # time to open and debrief
         assert span - p.rounds * p.years_per_round(scen) <= p.years_per_round(scen)
+
+
+def test_turning_points_rerun_the_game_faithfully_and_respect_time():
+    """The report's re-runs keep the teams' held levers: a re-run without nothing is the game
+    itself, and no move or card changes a year before it happened."""
+    from sim.game.report import _without, turning_points
+
+    game = Game(setup(humans=("china", "usa"), rounds=3))
+    for _ in range(3):
+        game.submit("china", {"domestic_mandate_share": 0.6})
+        game.submit("usa", {"enforcement": 0.9})
+        game.resolve()
+    same = _without(game, "card", 99, "no-such-card").tables()["nations"]
+    pd.testing.assert_frame_equal(same, game.tables()["nations"])
+    points = turning_points(game)
+    assert points
+    assert all(t.at_year >= t.year for t in points)

@@ -50,7 +50,10 @@ def _without(game: Game, kind: str, rnd: int, key: str) -> Game:
     rounds = []
     suppress: set[str] = set()
     for rec in game.log:
-        r = {k: rec[k] for k in ("round", "moves", "overrides", "manual_cards", "predictions")}
+        # everything the replay reads (held levers and decisions too: without them events and
+        # cards would overwrite the teams' levers and every re-run would differ from the start)
+        keep = ("round", "moves", "overrides", "manual_cards", "predictions", "held", "decisions")
+        r = {k: rec[k] for k in keep if k in rec}
         if rec["round"] == rnd and kind == "move":
             r["moves"] = {k: v for k, v in r["moves"].items() if k != key}
             r["overrides"] = {k: v for k, v in r["overrides"].items() if k != key}
