@@ -284,15 +284,20 @@ QUANTITIES: dict[str, Quantity] = {
     "lag_months": Quantity(
         (("nations", "lag_months"),), _lag, "nations.lag_months, mean over the target's window"
     ),
-    # The capex targets are big tech's capex for all purposes (cloud, networks, shells under
-    # construction for later years); the model records AI compute capex only (chips and the data
-    # centres they go into, nations.compute_spend_usd) and no sourced AI share links the two. So
-    # the quantity asks for a column no table has: the targets are skipped with that reason.
-    # The model's US AI compute capex is ~0.3 OOM under the all-purpose filings (docs/model.md).
+    # The capex targets are big tech's capex for all purposes (non-AI cloud, networks, shells for
+    # later years; the US rows also count spending abroad and leases by some definitions). The
+    # model records AI capex as filings book it (nations.ai_capex_usd: chips for owned fleets plus
+    # data centres paid while they are built) but the sources give no AI share of that capex, only
+    # the accelerators' share of all data-centre capex (Dell'Oro ~1/3, 2025; Alphabet ~60% on
+    # servers: facts-2 section 2), which maps chips, not AI capex. So the quantity asks for a column
+    # no table has and the targets are skipped with that reason. Read beside them: US ai_capex is
+    # -0.53/-0.67 OOM under the 2023/2024 rows (history-2020) and -0.32 to -0.39 OOM under the
+    # $380-440B of 2025 (baseline; docs/model.md section 6).
     "capex_usd": Quantity(
         (("nations", "all_purpose_capex_usd"),),
         _capex,
-        "big tech capex for all purposes, $B (the model records AI compute capex only: not expressed)",
+        "big tech capex for all purposes, $B (the model records AI capex only, "
+        "nations.ai_capex_usd, and no sourced AI share maps one to the other: not expressed)",
     ),
     "domestic_chip_output": Quantity(
         (("vendors", "sold_chips"),), _domestic_output, "Huawei's chips sold (vendors.sold_chips)"

@@ -242,7 +242,7 @@ class ComputeRaceModel(mesa.Model):
                 self.lab_by_key[p.lab].programme_funds = p.delivery_share * paid
                 if paid > 0 and nation.grid is not None:
                     # A compute programme builds its data centres too (Stargate: ~10 GW).
-                    nation.grid.capacity_gw += p.delivery_share * p.power_gw / p.years
+                    nation.grid.build_now(p.delivery_share * p.power_gw / p.years)
         c = self.controls
         for lab in self.labs:
             stockpiling = self.stockpile_window and self.nations[lab.nation].tier in c.target_tiers
@@ -397,7 +397,12 @@ class ComputeRaceModel(mesa.Model):
 
     # ------------------------------------------------------------------ phase 9
     def record(self) -> None:
-        """Append this year's rows (the model-level reporters are collected in ``advance``)."""
+        """Place this year's power builds (their construction is paid from this year on), then
+        append this year's rows (the model-level reporters are collected in ``advance``)."""
+        growth = max(self.demand_growth, 1.0) ** 0.5
+        for nation in self.nations.values():
+            if nation.grid is not None:
+                nation.grid.order(self.t, growth)
         records.append_rows(self)
 
     # ------------------------------------------------------------------ phase 10
@@ -405,11 +410,10 @@ class ComputeRaceModel(mesa.Model):
         """Technology, supply, power and the economy move on; the clock advances; stop after the
         last year."""
         trade.advance_vendors(self.vendors, self.nations, self.controls, self.world)
-        growth = max(self.demand_growth, 1.0) ** 0.5
         for nation in self.nations.values():
             nation.private_spend = sum(lab.external_now + lab.reinvested for lab in nation.labs)
             if nation.grid is not None:
-                nation.grid.advance(self.t, growth)
+                nation.grid.arrive()  # the builds ordered in ``record``
             nation.gdp *= 1.0 + nation.gdp_growth
             nation.prev_oom = nation.oom
         for lab in self.labs:

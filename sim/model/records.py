@@ -61,6 +61,10 @@ class NationRow(NamedTuple):
     ai_spend_usd: float
     compute_spend_usd: float
     facility_spend_usd: float  #: data-centre part of the compute spend
+    #: data centres built this year, as filings book capex (paid over the build; see power.py)
+    construction_spend_usd: float
+    #: AI capex as filings count it: chips bought for owned fleets + data-centre construction
+    ai_capex_usd: float
     efficiency_spend_usd: float
     revenue_usd: float
     subsidy_usd: float
@@ -165,6 +169,7 @@ assert LAB_COLUMNS[7:12] == tuple(f"{o}_h100e" for o in ORIGINS)
 assert NATION_COLUMNS[9:14] == (*(f"{o}_share" for o in ORIGINS[:4]), "domestic_chip_share")
 
 SMUGGLED_INDEX = ORIGINS.index("smuggled")
+RENTED_ORIGIN = ORIGINS[ORIGINS.index("rented")]
 Row = TypeVar("Row", NationRow, LabRow)
 
 
@@ -334,6 +339,8 @@ def append_rows(m: ComputeRaceModel) -> None:
     world = m.world_compute or 1.0
     nation_row = NationRow._make
     kw = class_kw(m.world, m.trends.kw_per_h100e)
+    rent = _rent_by_nation(m.flow_rows, y)
+    usd_per_gw = m.world.facility_usd_per_kw * 1e6
     for n in m.nations.values():
         labs = n.labs
         stock = [0.0] * len(ORIGINS)
@@ -358,9 +365,12 @@ def append_rows(m: ComputeRaceModel) -> None:
         grid = n.grid
         if grid is not None:
             capacity, used = grid.capacity_gw, grid.used_gw
+            built = grid.construction_gw * usd_per_gw
         else:  # unlimited power: what its fleet would draw at this year's chips
             capacity = 0.0
             used = sum(f * k for lab in labs for f, k in zip(lab.flop, kw, strict=True)) / 1e6
+            built = fac  # no grid: the data centres are paid when the chips go in
+        chips = comp - fac - rent.get(n.key, 0.0)
         m.nation_rows.append(
             nation_row(
                 (
@@ -378,6 +388,8 @@ def append_rows(m: ComputeRaceModel) -> None:
                     eff + comp,
                     comp,
                     fac,
+                    built,
+                    chips + built,
                     eff,
                     rev,
                     n.subsidy_usd,
@@ -391,3 +403,14 @@ def append_rows(m: ComputeRaceModel) -> None:
                 )
             )
         )
+
+
+def _rent_by_nation(flows: Sequence[FlowRow], year: int) -> dict[str, float]:
+    """Money each buyer nation paid this year for compute rented abroad (from the flow rows)."""
+    out: dict[str, float] = {}
+    for row in reversed(flows):  # this year's flows are the last rows
+        if row.year != year:
+            break
+        if row.channel == RENTED_ORIGIN:
+            out[row.buyer] = out.get(row.buyer, 0.0) + row.spend_usd
+    return out
