@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import math
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -471,3 +473,13 @@ def test_report_html_is_one_self_contained_file_with_lab_lines_and_the_decision_
     assert len(paths) == len(game.roles)
     china = (tmp_path / "briefing" / "briefing-china.html").read_text()
     assert game.roles["china"].brief[:40] in china and "domestic_mandate_share" in china
+
+
+def test_a_game_saved_by_an_earlier_version_replays_without_mismatches():
+    # saved by 0.2.0, before the nations table gained its capex columns: a replay must still
+    # match every round's fingerprint (and would flag each round if the outputs had changed)
+    saved = json.loads((Path(__file__).parent / "fixtures/saves/game-0.2.0.json").read_text())
+    again = Game(GameSetup.from_dict(saved["setup"]), saved["rounds"])
+    assert again.round == 6 and again.mismatches == []
+    tampered = [dict(r, fingerprint="0" * 16) for r in saved["rounds"]]
+    assert Game(GameSetup.from_dict(saved["setup"]), tampered).mismatches == [1, 2, 3, 4, 5]

@@ -36,7 +36,7 @@ from sim.game.cards import Card, build_deck
 from sim.game.levers import Lever, fmt_value, validate_move
 from sim.game.roles import Role, build_roles, resolve_role_id, rival_of
 from sim.model.model import ComputeRaceModel
-from sim.model.records import NationRow
+from sim.model.records import NATION_COLUMNS, NationRow
 
 
 @dataclass(frozen=True)
@@ -122,9 +122,17 @@ class RoundResult:
     nations: list[dict[str, Any]]
 
 
+# Columns added to the nations table after games were first saved. They are computed from the
+# state the other columns already show, so leaving them out of the fingerprint loses nothing and
+# keeps older saves replaying without false "mismatch" warnings.
+_ADDED_COLUMNS = frozenset({"construction_spend_usd", "ai_capex_usd"})
+_FINGERPRINTED = [i for i, c in enumerate(NATION_COLUMNS) if c not in _ADDED_COLUMNS]
+
+
 def _fingerprint(rows: list[NationRow]) -> str:
     # Plain tuples: the same text as saves written before rows became named records.
-    return hashlib.sha256(repr([tuple(r) for r in rows]).encode()).hexdigest()[:16]
+    cells = [tuple(r[i] for i in _FINGERPRINTED) for r in rows]
+    return hashlib.sha256(repr(cells).encode()).hexdigest()[:16]
 
 
 def proposal_id(p: dict[str, Any]) -> str:
