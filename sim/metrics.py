@@ -466,7 +466,9 @@ class ModelView:
         return None if y is None else float(y)
 
 
-def _evaluate(view: View, metric: Metric) -> Yearly | float | None:
+def evaluate(view: View, metric: Metric) -> Yearly | float | None:
+    """A parsed metric over any :class:`View`: a dict of values by year, or one value for the
+    run."""
     return metric.definition.compute(view, *metric.args)
 
 
@@ -475,7 +477,7 @@ def series(result: Result, text: str) -> pd.Series:
     import pandas as pd
 
     m = _parse_for(result, text)
-    got = _evaluate(ResultView(result), m)
+    got = evaluate(ResultView(result), m)
     if not isinstance(got, dict):
         raise ValueError(f"'{m.id}' has one value per run, not one per year")
     return pd.Series(got, name=m.text, dtype=float).rename_axis("year")
@@ -488,7 +490,7 @@ def value(source: Result | ComputeRaceModel, text: str) -> Any:
 
     if isinstance(source, Result):
         m = _parse_for(source, text)
-        got = _pick(_evaluate(ResultView(source), m), m.year, None)
+        got = _pick(evaluate(ResultView(source), m), m.year, None)
         return math.nan if got is None else float(got)
     return live_value(source, text)
 
@@ -506,7 +508,7 @@ def live_value(model: ComputeRaceModel, text: str) -> Any:
     m = parse(text, list(model.nations), list(model.lab_by_key))
     if m.year is None and m.definition.now is not None:
         return m.definition.now(model, *m.args)
-    return _pick(_evaluate(ModelView(model), m), m.year, None)
+    return _pick(evaluate(ModelView(model), m), m.year, None)
 
 
 def _pick(got: Yearly | float | None, year: int | None, default: float | None) -> float | None:
@@ -530,6 +532,6 @@ def values(result: Result, metrics: Sequence[Metric]) -> list[float]:
     view = ResultView(result)
     out = []
     for m in metrics:
-        got = _pick(_evaluate(view, m), m.year, None)
+        got = _pick(evaluate(view, m), m.year, None)
         out.append(math.nan if got is None else float(got))
     return out

@@ -7,7 +7,7 @@ that importing this module stays cheap.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -30,9 +30,14 @@ def focus_pair(result: Result) -> tuple[str, str]:
     Falls back to the first embargoed nation, then to any other nation, so user scenarios without
     a reaction rule still get sensible comparison metrics.
     """
-    params = result.manifest.get("parameters", {})
-    nations: dict[str, Any] = params.get("nations", {})
     present = list(dict.fromkeys(result.nations["nation"]))
+    return focus_pair_of(result.manifest.get("parameters", {}), present)
+
+
+def focus_pair_of(params: Mapping[str, Any], present: Sequence[str]) -> tuple[str, str]:
+    """:func:`focus_pair` from a run's parameters (the manifest's ``parameters``, a scenario's
+    ``model_dump(mode="json")``) and the nation ids ``present`` in its tables."""
+    nations: dict[str, Any] = params.get("nations", {})
     leader = params.get("controls", {}).get("controller") or (present[0] if present else "")
     if leader not in present and present:
         leader = present[0]

@@ -98,13 +98,20 @@ def run_chunk(
 ) -> list[tuple[int, list[int], list[str], np.ndarray, Any]]:
     """Run ``(position, seed, overrides)`` items; ``(position, years, names, values, result)``."""
     from sim.config.loader import apply_overrides
-    from sim.ensembles.extract import metric_arrays
-    from sim.results import run
+    from sim.ensembles.extract import model_metric_arrays
+    from sim.model.model import ComputeRaceModel
+    from sim.results import result_of
 
     out = []
     for pos, seed, values in items:
-        result = run(apply_overrides(scenario, values), seed=seed)
-        years, names, arr = _as_arrays((extract or metric_arrays)(result))
+        model = ComputeRaceModel(apply_overrides(scenario, values), seed=seed)
+        while model.running:
+            model.step()
+        if extract is None and not keep_results:  # the default: no DataFrames needed
+            out.append((pos, *model_metric_arrays(model), None))
+            continue
+        result = result_of(model)
+        years, names, arr = _as_arrays(extract(result) if extract else model_metric_arrays(model))
         out.append((pos, years, names, arr, result if keep_results else None))
     return out
 
