@@ -17,6 +17,8 @@ from sim.errors import InputError, InternalError, UserError
 if TYPE_CHECKING:
     import pandas as pd
 
+    from sim.model.model import ComputeRaceModel
+
 SWEEP_KEYS = frozenset({"sampler", "uncertainties", "levers", "outcomes"})
 
 
@@ -40,6 +42,27 @@ def check_finite(tables: dict[str, pd.DataFrame], scenario_id: str, seed: int | 
     for name, frame in tables.items():
         for col, count in non_finite(frame):
             problems.append(f"{name}.{col} ({count} rows)")
+    _report(problems, scenario_id, seed)
+
+
+def check_records_finite(model: ComputeRaceModel) -> None:
+    """:func:`check_finite` over a finished model's records, without building its tables."""
+    import numpy as np
+
+    from sim.model.records import TABLES, fields_of
+
+    problems = []
+    for name, (attribute, record) in TABLES.items():
+        rows = getattr(model, attribute)
+        columns, get = fields_of(record, (float,))
+        if not rows or not columns:
+            continue
+        bad = (~np.isfinite(np.array([get(r) for r in rows], dtype=float))).sum(axis=0)
+        problems += [f"{name}.{c} ({int(n)} rows)" for c, n in zip(columns, bad, strict=True) if n]
+    _report(problems, model.scenario.id, model.seed)
+
+
+def _report(problems: list[str], scenario_id: str, seed: int | None) -> None:
     if problems:
         raise InternalError(
             f"the run of '{scenario_id}' with seed {seed} produced non-finite numbers in "

@@ -527,9 +527,12 @@ def _parse_for(result: Result, text: str) -> Metric:
     return parse(text, nations, labs, span)
 
 
-def values(result: Result, metrics: Sequence[Metric]) -> list[float]:
-    """Each parsed metric's value over one finished run (same order; nan where unknown)."""
-    view = ResultView(result)
+def values(source: Result | ComputeRaceModel, metrics: Sequence[Metric]) -> list[float]:
+    """Each parsed metric's value over one finished run, given as its result or as the model
+    that ran (same order; nan where unknown)."""
+    from sim.results import Result
+
+    view: View = ResultView(source) if isinstance(source, Result) else ModelView(source)
     out = []
     for m in metrics:
         got = _pick(evaluate(view, m), m.year, None)

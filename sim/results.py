@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from sim.checks import check_finite
+from sim.checks import check_finite, check_records_finite
 from sim.config.loader import scenario_hash
 from sim.config.schema import Scenario
 from sim.model import records
@@ -105,6 +105,19 @@ def run(
     while model.running:
         model.step()
     return result_of(model, started)
+
+
+def run_model(
+    scenario: str | Scenario = "baseline", seed: int = 0, overrides: dict[str, Any] | None = None
+) -> ComputeRaceModel:
+    """:func:`run` without the tables: the finished model, its records checked finite. For
+    callers that read a few numbers of many runs (sweeps, ensembles) through :mod:`sim.metrics`
+    (a live model is a view too) and do not need DataFrames."""
+    model = ComputeRaceModel(resolve_scenario(scenario, overrides), seed=seed)
+    while model.running:
+        model.step()
+    check_records_finite(model)
+    return model
 
 
 def result_of(model: ComputeRaceModel, started: str | None = None) -> Result:

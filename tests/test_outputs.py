@@ -272,3 +272,24 @@ def test_post_run_check_names_non_finite_tables() -> None:
         check_finite({"years": pd.DataFrame({"a": [1.0, float("nan")]})}, "s", 0)
     with pytest.raises(InternalError, match="labs.x"):
         check_finite({"labs": pd.DataFrame({"x": [float("inf")]})}, "s", 0)
+
+
+def test_the_record_check_finds_what_the_table_check_finds() -> None:
+    """Sweeps and ensembles check a run's records instead of its tables: same verdict, same
+    words."""
+    from sim.checks import check_finite, check_records_finite
+    from sim.errors import InternalError
+    from sim.results import run_model, tables
+
+    model = run_model("baseline", seed=1, overrides={"horizon.end_year": 2028})
+    check_records_finite(model)  # a sound run passes
+    rows = model.lab_rows
+    rows[3] = rows[3]._replace(oom=float("nan"))
+    rows[7] = rows[7]._replace(oom=float("inf"), training_flop=float("nan"))
+    with pytest.raises(InternalError) as by_records:
+        check_records_finite(model)
+    with pytest.raises(InternalError) as by_tables:
+        check_finite(tables(model), model.scenario.id, model.seed)
+    assert str(by_records.value) == str(by_tables.value)
+    assert "labs.oom (2 rows)" in str(by_records.value)
+    assert "labs.training_flop (1 rows)" in str(by_records.value)

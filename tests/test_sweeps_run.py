@@ -224,7 +224,9 @@ def test_resume_refuses_a_changed_spec(spec_file: Path, tmp_path: Path):
 def test_a_failing_run_is_recorded_and_the_sweep_finishes(
     spec_file: Path, tmp_path: Path, monkeypatch
 ):
-    real = sim.run
+    import sim.results
+
+    real = sim.results.run_model  # what each sweep run calls
 
     def flaky(scenario, seed=0, overrides=None):
         if (
@@ -234,7 +236,7 @@ def test_a_failing_run_is_recorded_and_the_sweep_finishes(
             raise ValueError("model blew up")
         return real(scenario, seed=seed, overrides=overrides)
 
-    monkeypatch.setattr(sim, "run", flaky)
+    monkeypatch.setattr(sim.results, "run_model", flaky)
     res = run_sweep(spec_file, tmp_path / "f", workers=1)
     df = res.outcomes()
     bad = df[(df["controls.enforcement"] == 0.9) & (~df["controls.cloud_loophole_open"])]
@@ -384,14 +386,16 @@ def test_spec_toml_is_written_as_documented(spec_file: Path, tmp_path: Path, cap
 def test_runs_that_raise_make_the_sweep_fail_unless_allowed(
     spec_file: Path, tmp_path: Path, monkeypatch, capsys
 ):
-    real = sim.run
+    import sim.results
+
+    real = sim.results.run_model  # what each sweep run calls
 
     def flaky(scenario, seed=0, overrides=None):
         if overrides["controls.enforcement"] == 0.9:
             raise ValueError("model blew up")
         return real(scenario, seed=seed, overrides=overrides)
 
-    monkeypatch.setattr(sim, "run", flaky)
+    monkeypatch.setattr(sim.results, "run_model", flaky)
     argv = ["sweep", str(spec_file), "--workers", "1", "--quiet"]
     assert main([*argv, "--out", str(tmp_path / "a")]) == 3
     assert "runs raised" in capsys.readouterr().err

@@ -20,11 +20,8 @@ members use by default. A test checks the two agree bit for bit.
 
 from __future__ import annotations
 
-import functools
 import math
-import typing
-from collections.abc import Callable, Sequence
-from operator import itemgetter
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -136,47 +133,24 @@ def metric_arrays(result: Result) -> tuple[list[int], list[str], np.ndarray]:
     return _assemble(arrays, labs, focus_pair(result))
 
 
-@functools.cache
-def _numeric_getter(record: type) -> tuple[list[str], Callable[[Any], Any]]:
-    """The numeric fields of a record type (numbers and flags, not ``year``) and a getter of
-    their values from a row, in field order (the columns pandas would select)."""
-    hints = typing.get_type_hints(record)
-    idx = [
-        i
-        for i, f in enumerate(record._fields)  # type: ignore[attr-defined]
-        if f not in SKIP and hints[f] in NUMERIC
-    ]
-    names = [record._fields[i] for i in idx]  # type: ignore[attr-defined]
-    get = itemgetter(*idx)
-    if len(idx) == 1:
-        return names, lambda row: (get(row),)
-    return names, get
-
-
 def model_metric_arrays(model: ComputeRaceModel) -> tuple[list[int], list[str], np.ndarray]:
     """:func:`metric_arrays` straight from a model that has run (its records), without building
-    its DataFrames. A NaN or infinity is a bug, as in :func:`sim.results.result_of`."""
+    its DataFrames (check its records with :func:`sim.checks.check_records_finite`, as
+    :func:`sim.results.run_model` does)."""
     from sim.metrics import ModelView
-    from sim.model import records
+    from sim.model.records import NationRow, YearRow, fields_of
     from sim.summary import focus_pair_of
 
     rows = model.nation_rows
     years = sorted({r.year for r in rows})
     nations = list(dict.fromkeys(r.nation for r in rows))
-    ncols, nget = _numeric_getter(records.NationRow)
-    ycols, yget = _numeric_getter(records.YearRow)
-    flat = np.array([nget(r) for r in rows], dtype=float)
-    ytable = np.array([yget(r) for r in model.year_rows], dtype=float)
+    ncols, nget = fields_of(NationRow, NUMERIC)
+    ycols, yget = fields_of(YearRow, NUMERIC)
     if len(rows) != len(years) * len(nations) or len(model.year_rows) != len(years):
         raise InternalError(f"the run of '{model.scenario.id}' has gaps in its records")
-    for name, table in (("nations", flat), ("years", ytable)):
-        if not np.isfinite(table).all():
-            raise InternalError(
-                f"the run of '{model.scenario.id}' with seed {model.seed} produced non-finite "
-                f"numbers in its {name} table"
-            )
-    cube = flat.reshape(len(years), len(nations), len(ncols))
-    arrays = _Arrays(years, ycols, ytable, nations, ncols, cube, ModelView(model))
+    cube = np.array([nget(r) for r in rows], dtype=float).reshape(len(years), len(nations), -1)
+    ytable = np.array([yget(r) for r in model.year_rows], dtype=float).reshape(len(years), -1)
+    arrays = _Arrays(years, list(ycols), ytable, nations, list(ncols), cube, ModelView(model))
     params = model.scenario.model_dump(mode="json", include={"controls", "nations"})
     return _assemble(arrays, list(model.lab_by_key), focus_pair_of(params, nations))
 

@@ -99,14 +99,11 @@ def run_chunk(
     """Run ``(position, seed, overrides)`` items; ``(position, years, names, values, result)``."""
     from sim.config.loader import apply_overrides
     from sim.ensembles.extract import model_metric_arrays
-    from sim.model.model import ComputeRaceModel
-    from sim.results import result_of
+    from sim.results import result_of, run_model
 
     out = []
     for pos, seed, values in items:
-        model = ComputeRaceModel(apply_overrides(scenario, values), seed=seed)
-        while model.running:
-            model.step()
+        model = run_model(apply_overrides(scenario, values), seed=seed)
         if extract is None and not keep_results:  # the default: no DataFrames needed
             out.append((pos, *model_metric_arrays(model), None))
             continue

@@ -7,7 +7,10 @@ DataFrames after the run, keeping pandas out of the yearly loop. Read a row's va
 
 from __future__ import annotations
 
+import functools
+import typing
 from collections.abc import Callable, Iterable, Sequence
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 import mesa
@@ -167,6 +170,34 @@ VENDOR_COLUMNS = VendorRow._fields
 EVENT_COLUMNS = EventRow._fields
 assert LAB_COLUMNS[7:12] == tuple(f"{o}_h100e" for o in ORIGINS)
 assert NATION_COLUMNS[9:14] == (*(f"{o}_share" for o in ORIGINS[:4]), "domestic_chip_share")
+
+Getter = Callable[[Any], tuple[Any, ...]]
+
+#: Each output table: the model's attribute holding its rows, and the rows' record type.
+TABLES: dict[str, tuple[str, type[Any]]] = {
+    "years": ("year_rows", YearRow),
+    "nations": ("nation_rows", NationRow),
+    "labs": ("lab_rows", LabRow),
+    "flows": ("flow_rows", FlowRow),
+    "vendors": ("vendor_rows", VendorRow),
+}
+
+
+@functools.cache
+def fields_of(record: type[Any], kinds: tuple[type, ...]) -> tuple[tuple[str, ...], Getter]:
+    """The fields of a record type whose declared type is one of ``kinds`` (``year`` left out),
+    in field order, and a getter of their values from a row as a tuple: the columns pandas
+    selects as numbers from the table, read without building it."""
+    hints = typing.get_type_hints(record)
+    idx = [i for i, f in enumerate(record._fields) if f != "year" and hints[f] in kinds]
+    names = tuple(record._fields[i] for i in idx)
+    if not idx:
+        return names, lambda row: ()
+    if len(idx) == 1:
+        one = idx[0]
+        return names, lambda row: (row[one],)
+    return names, itemgetter(*idx)
+
 
 SMUGGLED_INDEX = ORIGINS.index("smuggled")
 RENTED_ORIGIN = ORIGINS[ORIGINS.index("rented")]

@@ -25,7 +25,8 @@ def parse_outcome(text: str, scenario: Any) -> Outcome:
 
 
 def compute(outcomes: list[Outcome] | tuple[Outcome, ...], result: Any) -> list[float]:
-    """Evaluate each outcome on a run's :class:`sim.Result` (same order as ``outcomes``)."""
+    """Evaluate each outcome on a run's :class:`sim.Result`, or on the model that ran (same
+    order as ``outcomes``)."""
     return metrics.values(result, list(outcomes))
 
 

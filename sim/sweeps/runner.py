@@ -127,7 +127,7 @@ class ChunkResult:
 
 def run_chunk(task: ChunkTask) -> ChunkResult:
     """Run every run of a chunk; a run that raises is recorded (status "error") and skipped."""
-    import sim
+    from sim.results import run_model
     from sim.sweeps import outcomes as outcome_mod
 
     t0 = time.perf_counter()
@@ -153,33 +153,35 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
         for f in param_fields:
             cols[f.name].append(_cell(ov[f.name], f.type))
         try:
-            result = sim.run(task.scenario, seed=seed, overrides=ov)
-            values = outcome_mod.compute(task.outcomes, result)
+            # the finished model, not its DataFrames: outcomes read its records directly
+            model = run_model(task.scenario, seed=seed, overrides=ov)
+            values = outcome_mod.compute(task.outcomes, model)
             status, error = "ok", None
         except Exception as exc:  # noqa: BLE001 - one bad run must not kill the sweep
             values = [math.nan] * len(task.outcomes)
             status, error = "error", f"{type(exc).__name__}: {exc}"[:ERROR_CHARS]
             errors += 1
-            result = None
+            model = None
         cols["status"].append(status)
         cols["error"].append(error)
         for o, v in zip(task.outcomes, values, strict=True):
             cols[o.column].append(v)
-        if task.keep_yearly and result is not None:
-            yearly_parts.append((run, result.nations))
+        if task.keep_yearly and model is not None:
+            yearly_parts.append((run, model.nation_rows))
     table = pa.table(cols, schema=schema)
     yearly = _yearly_table(yearly_parts) if task.keep_yearly else None
     return ChunkResult(task.chunk, table, yearly, time.perf_counter() - t0, errors)
 
 
 def _yearly_table(parts: list[tuple[int, Any]]) -> pa.Table:
+    """The yearly table of a chunk from each run's nation rows."""
     schema = yearly_schema()
     cols: dict[str, list[Any]] = {f.name: [] for f in schema}
-    for run, df in parts:
-        cols["run"].extend([run] * len(df))
+    for run, rows in parts:
+        cols["run"].extend([run] * len(rows))
         for f in schema:
             if f.name != "run":
-                cols[f.name].extend(df[f.name].tolist())
+                cols[f.name].extend([getattr(r, f.name) for r in rows])
     return pa.table(cols, schema=schema)
 
 
