@@ -46,7 +46,8 @@ format: $(STAMP)
 
 ## make bench: speed figures (model runs/s, sweep throughput, game round latency)
 bench: $(STAMP)
-	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+	@rc=0; for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || rc=1; done; \
+	  if [ $$rc != 0 ]; then echo "make bench: a benchmark missed its target or failed (see above)"; fi; exit $$rc
 
 ## make serve: the workshop web app on http://127.0.0.1:8765 (game saved in games.db)
 serve: $(STAMP)

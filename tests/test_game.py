@@ -79,8 +79,7 @@ def test_example_moves_file_plays():
     path = Path(__file__).resolve().parents[1] / "scenarios" / "games" / "example-moves.toml"
     script = read_script(path)
     scenario = script["meta"]["scenario"]
-    if scenario not in SCENARIOS:
-        pytest.skip(f"scenario {scenario} not shipped yet")
+    assert scenario in SCENARIOS, f"the example names an unknown scenario: {scenario}"
     setup = make_setup(
         scenario, rounds=5, script=script["rounds"], bots=script["meta"].get("bots", {})
     )
@@ -374,6 +373,10 @@ def test_predictions_and_scores():
     game = Game(make_setup(rounds=2, humans=["usa"]))
     with pytest.raises(UserError, match="unknown metric"):
         game.predict("usa", "happiness", 1)
+    for bad in (math.nan, math.inf, "soon", None, True):
+        with pytest.raises(UserError, match="not a finite number"):
+            game.predict("usa", "lag_months:china", bad)
+    assert game.prediction_of("usa") is None  # nothing half-recorded
     for _ in range(2):
         game.submit("usa", {})
         game.predict("usa", "lag_months.china", 6.0)

@@ -169,6 +169,9 @@ def test_four_team_three_round_workshop_end_to_end(server, browser, tmp_path):
         dev.shot(f"40-end-{dev.name}")
     console.page.reload()
     expect(console.page.locator("#year")).to_have_text("Game over")
+    # no team is still "deciding" once the game is over
+    expect(console.page.locator("#seats")).not_to_contain_text("deciding")
+    expect(console.page.locator("#seats")).to_contain_text("game over")
 
     # --- the report opens as one file, with nothing fetched
     html = console.page.request.get(server.base + "/report.html").text()

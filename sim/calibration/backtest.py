@@ -27,6 +27,8 @@ from typing import Any
 
 import pandas as pd
 
+from sim.calibration.simulators import LEGAL_CHANNELS, NEW_CHIP_CHANNELS
+
 DATA_DIR = Path(__file__).with_name("data")
 RUNS_CSV = DATA_DIR / "frontier_runs_2020_2024.csv"
 STOCK_CSV = DATA_DIR / "compute_stock_2022_2024.csv"
@@ -34,8 +36,6 @@ ATTRIBUTION = (
     "Data: Epoch AI (CC BY 4.0), All ML Systems snapshot 2025-06 and AI chip counts 2026-03"
 )
 US_VENDORS = ("nvidia", "amd", "tpu")
-NEW_CHIP_CHANNELS = ("legal", "licensed", "smuggled")
-LEGAL_CHANNELS = ("legal", "licensed")
 STOCK_YEAR = 2024  # the history run's end-2024 stock meets the baseline's start-2025 stock
 COLUMNS = ("metric", "region", "year", "data", "model", "error_oom", "error_pct", "note")
 

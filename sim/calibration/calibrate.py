@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -166,16 +165,8 @@ def write_overrides(f: Fit, path: Path) -> None:
 
 
 def read_overrides(path: Path) -> dict[str, Any]:
-    """Read an overrides file written by :func:`write_overrides` into ``{dotted.path: value}``."""
-    try:
-        raw = tomllib.loads(Path(path).read_text())
-    except FileNotFoundError:
-        raise UserError(f"{path}: file not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise UserError(f"{path}: not valid TOML: {exc}") from None
-    table = raw.get("overrides")
-    if not isinstance(table, dict) or not table:
-        raise UserError(
-            f'{path}: overrides: expected a non-empty [overrides] table of "dotted.path" = value'
-        )
-    return dict(table)
+    """Read an overrides file written by :func:`write_overrides` into ``{dotted.path: value}``
+    (the one validated reader of overrides files, :func:`sim.config.inputs.read_overrides_file`)."""
+    from sim.config.inputs import read_overrides_file
+
+    return read_overrides_file(path, "overrides file")

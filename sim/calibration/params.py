@@ -239,11 +239,6 @@ def _nested_agent_keys(raw: dict[str, Any], section: str, path: str, prefix: str
     return set.intersection(*(set(a) for a in agents)) if agents else set()
 
 
-def sensitivity_params(rows: list[ParamRow] | None = None) -> list[ParamRow]:
-    """Rows with a sensitivity range (the parameters the tornado and sweeps vary)."""
-    return [r for r in (rows or schema_rows()) if r.sensitivity is not None]
-
-
 # --------------------------------------------------------------------------- scenario values
 
 

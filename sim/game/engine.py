@@ -26,6 +26,7 @@ team's lever is logged with who made it (``record["changes"]``).
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -465,7 +466,13 @@ class Game:
         err = metrics.check_metric(metric, set(self.scenario.nations), set(self.scenario.labs))
         if err:
             raise UserError(f"{role}: prediction: {err}")
-        self._predictions[role] = {"metric": metric, "value": float(value)}
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            number = math.nan
+        if not math.isfinite(number) or isinstance(value, bool):
+            raise UserError(f"{role}: prediction of {metric}: {value!r} is not a finite number")
+        self._predictions[role] = {"metric": metric, "value": number}
 
     def has_submitted(self, role: str) -> bool:
         """True if ``role`` has a pending move (the move itself stays secret)."""
