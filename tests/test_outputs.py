@@ -293,3 +293,18 @@ def test_the_record_check_finds_what_the_table_check_finds() -> None:
     assert str(by_records.value) == str(by_tables.value)
     assert "labs.oom (2 rows)" in str(by_records.value)
     assert "labs.training_flop (1 rows)" in str(by_records.value)
+
+
+def test_flagship_runs_come_out_of_the_compute_left_after_serving() -> None:
+    """``labs.training_h100e`` is the fleet less serving; the flagship cluster is at most the lab's
+    flagship share of it and never above the year's largest cluster."""
+    import sim
+
+    res = sim.run("baseline", seed=2)
+    shares = {k: lab.flagship_share for k, lab in sim.load_scenario("baseline").labs.items()}
+    labs = res.labs.merge(res.years[["year", "largest_cluster_h100e"]], on="year")
+    share = labs["lab"].map(shares)
+    assert (labs.training_h100e <= labs.compute_h100e * (1 + 1e-12)).all()
+    assert (labs.training_h100e < labs.compute_h100e).any()  # serving takes a real part
+    assert (labs.cluster_h100e <= share * labs.training_h100e * (1 + 1e-12)).all()
+    assert (labs.cluster_h100e <= labs.largest_cluster_h100e * (1 + 1e-12)).all()

@@ -229,13 +229,14 @@ def _lab_revenue(t: Tables, region: str, year: int, _ys: int | None) -> float:
 
 
 def _flagship_share(t: Tables, region: str, year: int, _ys: int | None) -> float:
-    # the largest run's cluster as a share of its lab's fleet
+    # the largest run's cluster as a share of its lab's R&D compute (what is left for training
+    # and experiments after serving), the target's denominator; not of the whole fleet
     runs = {lab: v for (lab, y), v in t.column("labs", "training_flop").items() if y == year}
     if not runs:
         return math.nan
     top = max(runs, key=runs.__getitem__)
-    fleet = t.lab("compute_h100e", top, year)
-    return t.lab("cluster_h100e", top, year) / fleet if fleet > 0 else 0.0
+    rnd = t.lab("training_h100e", top, year)
+    return t.lab("cluster_h100e", top, year) / rnd if rnd > 0 else 0.0
 
 
 def _dc_electricity(t: Tables, region: str, year: int, _ys: int | None) -> float:
@@ -321,9 +322,9 @@ QUANTITIES: dict[str, Quantity] = {
         (("labs", "revenue_usd"),), _lab_revenue, "labs.revenue_usd (OpenAI = stargate), $B"
     ),
     "flagship_share": Quantity(
-        (("labs", "cluster_h100e"), ("labs", "training_flop")),
+        (("labs", "cluster_h100e"), ("labs", "training_flop"), ("labs", "training_h100e")),
         _flagship_share,
-        "cluster of the year's largest run / its lab's fleet",
+        "cluster of the year's largest run / its lab's R&D compute (fleet less serving)",
     ),
     # All-data-centre electricity (the targets' definition) needs the non-AI load, which the model
     # does not simulate: it records AI power only (nations.power_used_gw). The quantity asks for a

@@ -159,6 +159,7 @@ class Lab(mesa.Agent):
     d_catchup: float  #: this year's spillover and diffusion gain (OOM)
     bonus: float  #: diffusion bonus in this year's score (OOM)
     teacher: str  #: the model it learned most from this year
+    training_h100e: float  #: compute left for training and experiments after serving
     cluster: float
     quality: float
     training_flop: float
@@ -217,7 +218,9 @@ class Lab(mesa.Agent):
         self.adapt = cfg.necessity_edge
         self.d_eff = self.d_catchup = self.bonus = 0.0
         self.teacher = ""
-        self.cluster = self.quality = self.training_flop = self.effective_flop = 0.0
+        self.training_h100e = self.cluster = self.quality = self.training_flop = (
+            self.effective_flop
+        ) = 0.0
         self.own_oom = self.oom = self.prev_oom = self.lag_months = 0.0
         self.oom_hist = [0.0, 0.0]
         self.headline_cost = self.total_cost = 0.0

@@ -83,6 +83,7 @@ def train_lab(lab: Lab, nation: Nation, world: World, trends: Trends, demand_gro
     raw = left[FULL] + left[LINK] + left[MEM] + left[DOM] + rented
     good = left[FULL] + rented + left[MEM] + left[LINK] * q_link + left[DOM] * q_dom
     lab.quality = good / raw if raw > 0 else 1.0
+    lab.training_h100e = raw
     cap = tr.cluster_cap
     if nation.grid is not None:
         cap = min(cap, w.max_site_share * nation.grid.capacity_gw * 1e6 / tr.kw_per_h100e)

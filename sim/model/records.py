@@ -109,6 +109,7 @@ class LabRow(NamedTuple):
     serving_need_units: float
     serving_covered_units: float
     facility_spend_usd: float
+    training_h100e: float  #: compute left for training and experiments after serving (R&D)
     cluster_h100e: float
     training_quality: float
     training_flop: float
@@ -348,6 +349,7 @@ def append_rows(m: ComputeRaceModel) -> None:
                     lab.serve_need,
                     lab.serve_covered,
                     lab.facility_spend,
+                    lab.training_h100e,
                     lab.cluster,
                     lab.quality,
                     lab.training_flop,
