@@ -7,7 +7,6 @@ as attributes (settable by ``controls.*`` paths), is applied each year and seria
 
 from __future__ import annotations
 
-import copy
 import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -121,8 +120,12 @@ class ExportControl:
             self.tier2_cap_h100e = None
 
     def snapshot(self) -> ExportControl:
-        """A copy of the regime (the rules before this year's changes, for the pre-rule months)."""
-        return copy.copy(self)
+        """A copy of the regime (the rules before this year's changes, for the pre-rule months):
+        a shallow copy of its attributes, as ``copy.copy`` makes, without its generic protocol
+        (which also cannot copy a compiled class)."""
+        twin = object.__new__(type(self))
+        twin.__dict__.update(self.__dict__)
+        return twin
 
     def licence_ceiling(self, best_perf: float) -> float:
         """Highest licensable TPP this year (indexed to the controller's flagship if the rule says so)."""
