@@ -224,6 +224,25 @@ def test_free_power_rations_owned_chips_of_a_nation():
     assert got.bought[:, LEGAL].tolist() == pytest.approx([5.0, 5.0])
     assert got.new_kw.tolist() == pytest.approx([10.0])
     assert orders.power_demand.tolist() == pytest.approx([40.0])  # what they wanted
+    # the vendor sees the 10 chips its buyers could power, not the 40 they had money for
+    assert orders.demand.tolist() == pytest.approx([10.0])
+    # with power to spare it sees every order
+    roomy = clearing.clear(
+        b, buyers([20.0, 20.0]), np.array([1e9]), Caps(power_kw=np.array([1e3])), K
+    )
+    assert roomy.demand.tolist() == pytest.approx([40.0])
+
+
+def test_a_sold_out_vendor_sees_the_powered_orders_it_turned_away():
+    """Power for 30 chips, a vendor with 10: it sells 10 and sees demand for the 30 the buyers
+    could install (money turned away comes back and is counted again, as before)."""
+    b = book_of(1, 1, [(0, 0, LEGAL, 1.0, 1, 1, FULL, False, 1.0, 1.0, 1.0)])
+    orders = clearing.clear(
+        b, buyers([100.0]), np.array([10.0]), Caps(power_kw=np.array([30.0])), K
+    )
+    assert sum(orders.chips) == pytest.approx(10.0)
+    assert orders.demand[0] >= 30.0 - 1e-9
+    assert orders.demand[0] < 100.0
 
 
 def test_owned_chips_pay_the_vendor_the_chip_price_and_the_rest_builds_data_centres():

@@ -47,7 +47,44 @@ def main() -> int:
     GOLDEN.parent.mkdir(exist_ok=True)
     GOLDEN.write_text(json.dumps(numbers, indent=2, sort_keys=True) + "\n")
     print(f"wrote {len(numbers)} numbers to {GOLDEN}")
+    SAVED_GAME.parent.mkdir(parents=True, exist_ok=True)
+    SAVED_GAME.write_text(json.dumps(saved_game(), indent=1) + "\n")
+    print(f"wrote a saved game to {SAVED_GAME}")
     return 0
+
+
+SAVED_GAME = Path(__file__).resolve().parent / "fixtures" / "saves" / "game.json"
+
+
+def saved_game() -> dict[str, Any]:
+    """A five-round game as the store saves it (setup and rounds with their fingerprints): the
+    replay test checks that a saved game replays exactly. Results changed on purpose change the
+    fingerprints, so the file is rewritten with the golden numbers."""
+    import sim
+    from sim.game.cards import read_deck
+    from sim.game.engine import Game, GameSetup
+    from sim.game.roles import read_role_file
+
+    setup = GameSetup(
+        sim.load_scenario(SCENARIO).model_dump(mode="json"),
+        SCENARIO,
+        seed=2,
+        max_rounds=5,
+        deck=read_deck(),
+        role_file=read_role_file(),
+        humans=["usa"],
+        bots={"china": "adaptive"},
+    )
+    game = Game(setup)
+    for v in (0.6, 0.7, 0.8, 0.9, 1.0):
+        game.submit("usa", {"enforcement": v, "cloud_loophole_open": v < 0.8})
+        game.predict("usa", "lag_months:china", 10)
+        game.resolve()
+    return {
+        "note": "A saved game (tests/update_golden.py writes it): replays must match its fingerprints.",
+        "setup": game.setup.to_dict(),
+        "rounds": game.inputs(),
+    }
 
 
 if __name__ == "__main__":

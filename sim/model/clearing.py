@@ -524,7 +524,7 @@ class Orders:
     entry: IntArray
     money: FloatArray
     chips: FloatArray
-    demand: FloatArray  # per vendor: chips ordered over all rounds (after caps)
+    demand: FloatArray  # per vendor: chips ordered over all rounds (after caps; buyers' power)
     power_demand: FloatArray  # per nation: kW its labs wanted for owned chips in the first round
     rented: float  # H100e-years rented from the hosts' pool
 
@@ -620,8 +620,11 @@ def clear(
         tier2.apply(entry, money, chips, book.chip_perf)
         group = cap_group[entry]
         ordered = _sum_by(group, chips, n_vendors + 1).tolist()
-        # money turned away comes back: count it again
-        demand = [d + o for d, o in zip(demand, ordered, strict=False)]
+        # Vendors see the orders their buyers could power: a chip its buyer has no power for is
+        # not demand (else fabs would expand, and prices hold, for chips nobody can install).
+        # Money turned away by a sold-out vendor comes back next round: count it again.
+        feasible = power.feasible(entry, money, chips)
+        wants = ordered if feasible is None else _sum_by(group, feasible, n_vendors + 1).tolist()
         fill = fill_fraction(ordered, cap_left)
         scaled = any(f != 1.0 for f in fill)
         if scaled:
@@ -633,6 +636,8 @@ def clear(
             power_demand = wanted
         # Orders nobody rationed were all sold: their sums are the ones already made.
         sold = _sum_by(group, chips, n_vendors + 1).tolist() if scaled or power_scaled else ordered
+        # (a vendor saw at least what it sold: power left after rationing can exceed the estimate)
+        demand = [d + max(w, s) for d, w, s in zip(demand, wants, sold, strict=False)]
         cap_left = [left - s for left, s in zip(cap_left, sold, strict=True)]
         np.subtract.at(remaining, e_lab, money)
         parts.append((entry, money, chips))
@@ -676,6 +681,21 @@ class PowerCap:
             return np.zeros(len(self.kw), dtype=np.bool_)
         full = [u >= lim * (1 - CAP_USED) for u, lim in zip(self.used, self.limit, strict=True)]
         out: BoolArray = (self.kw > 0) & np.array(full)[self.nation]
+        return out
+
+    def feasible(self, entry: IntArray, money: FloatArray, chips: FloatArray) -> FloatArray | None:
+        """The chips of this round's orders that their buyers' free power could take (per entry;
+        pro rata within a nation), without using any power; None when power takes them all."""
+        if self.limit is None:
+            return None
+        n = len(self.used)
+        kw = money / self.price[entry] * self.kw[entry]
+        nat = self.nation[entry]
+        left = [lim - u for lim, u in zip(self.limit, self.used, strict=True)]
+        by_nation = fill_fraction(_sum_by(nat, kw, n).tolist(), left)
+        if all(f == 1.0 for f in by_nation):
+            return None
+        out: FloatArray = chips * np.where(kw > 0, np.array(by_nation)[nat], 1.0)
         return out
 
     def apply(
