@@ -62,3 +62,25 @@ def test_a_leakier_world_halves_the_long_run_effect_of_controls():
         f"effect of controls on China's 2040 lag: {default:.1f} months by default, "
         f"{leaky:.1f} with diffusion doubled"
     )
+
+
+def test_chip_makers_that_build_only_for_orders_shrink_the_long_run_effect_of_controls():
+    # the supply crux: abundant chips once power binds are much of what the controls deny China
+    default = _effect("baseline")
+    lean = _effect("baseline", {"world.idle_capacity_build": 0.0})
+    assert 0.0 < lean <= 0.6 * default, (
+        f"effect of controls on China's 2040 lag: {default:.1f} months by default, "
+        f"{lean:.1f} when chip makers build only for orders"
+    )
+
+
+def test_chip_makers_that_build_only_for_orders_leave_less_capacity_idle():
+    def idle(k: float) -> float:
+        shares = []
+        for s in SEEDS:
+            v = run_cached("baseline", s, {"world.idle_capacity_build": k}).vendors
+            n = v[(v.vendor == "nvidia") & (v.year == 2040)].iloc[0]
+            shares.append(1 - n.sold_chips / n.capacity_chips)
+        return statistics.median(shares)
+
+    assert idle(0.0) < idle(1.0) - 0.2

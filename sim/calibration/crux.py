@@ -48,6 +48,12 @@ CRUXES: tuple[Crux, ...] = (
     Crux("controls.sme_effect", 0.3, 0.9, "how hard equipment controls slow China's chip industry"),
     Crux("world.smuggling_max_share", 0.2, 0.7, "how much denied demand leaks into smuggling"),
     Crux(
+        "world.idle_capacity_build",
+        0.0,
+        1.0,
+        "whether chip makers keep building while capacity sits idle (chips abundant once power binds)",
+    ),
+    Crux(
         "nations.china.ai_capex_saturation_gdp_share",
         0.015,
         0.06,

@@ -421,8 +421,12 @@ def advance_vendors(
             v.cost_per_h100e /= v.cost_decline
             v.growth = 1.0 + (v.growth - 1.0) * v.capacity_growth_decay
             # Nobody builds for orders that are not there: the trend applies as far as capacity
-            # was used.
-            trend = 1.0 + (v.growth - 1.0) * min(1.0, v.utilisation)
+            # was used; ``idle_capacity_build`` below 1 also holds back while capacity sits idle
+            # (at 0 a vendor builds only when orders grown by the trend exceed its capacity).
+            used = min(1.0, v.utilisation)
+            on_use = 1.0 + (v.growth - 1.0) * used
+            k = w.idle_capacity_build
+            trend = on_use if k == 1.0 else k * on_use + (1.0 - k) * max(1.0, used * v.growth)
             # Fabs expand for orders beyond what they could make undisrupted: a shock raises
             # prices, not the long-run build-out.
             order = expansion_order(

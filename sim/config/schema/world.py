@@ -393,6 +393,19 @@ class World(Frozen):
         le=2,
         sensitivity=(0.2, 0.8),
     )
+    idle_capacity_build: float = param(
+        1.0,
+        "How far chip vendors keep building on their capacity trend when capacity sits idle.",
+        unit="",
+        assumption="1: each year's trend growth is added on what was used, however much stands "
+        "idle (fabs commit capacity years ahead); 0: a vendor builds only when last year's orders, "
+        "grown by the trend, exceed its capacity. Values between blend the two. It decides how "
+        "cheap and abundant chips become once power binds, and with it much of the controls' "
+        "long-run effect (crux table).",
+        ge=0,
+        le=1,
+        sensitivity=(0.0, 1.0),
+    )
     supply_lead_years: int = param(
         1,
         "Years between orders exceeding capacity and the extra capacity arriving (fabs, packaging).",
