@@ -203,3 +203,29 @@ def test_terminal_default_is_a_90_minute_workshop():
     child.expect_exact("round 1, 2025")
     child.kill(signal.SIGKILL)
     child.close()
+
+
+def test_play_sets_the_worlds_assumptions_for_a_new_game_only(tmp_path, capsys):
+    from sim.cli import main
+
+    db = tmp_path / "lean.db"
+    argv = ["play", "baseline", "--bots", "--rounds", "2", "--save", str(db)]
+    assert main([*argv, "--set", "world.idle_capacity_build=0", "--set", "world.diffusion=2"]) == 0
+    store = Store.open(db)
+    world = store.setup().scenario["world"]
+    lean_rounds = [r["fingerprint"] for r in store.rounds()]
+    store.close()
+    assert world["idle_capacity_build"] == 0 and world["diffusion"] == 2
+    # the assumptions reach the model: the rounds differ from the same game in the default world
+    plain = tmp_path / "plain.db"
+    assert main(["play", "baseline", "--bots", "--rounds", "2", "--save", str(plain)]) == 0
+    store = Store.open(plain)
+    plain_rounds = [r["fingerprint"] for r in store.rounds()]
+    store.close()
+    assert len(lean_rounds) == len(plain_rounds) == 2 and lean_rounds != plain_rounds
+    capsys.readouterr()
+    # bad keys and resumed games get one line, exit 2
+    assert main([*argv[:-1], str(tmp_path / "x.db"), "--set", "world.diffusoin=2"]) == 2
+    assert "did you mean 'diffusion'" in capsys.readouterr().err
+    assert main(["play", "--resume", str(db), "--bots", "--set", "world.diffusion=1"]) == 2
+    assert "new game only" in capsys.readouterr().err

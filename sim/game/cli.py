@@ -67,6 +67,15 @@ def register(subparsers: Any) -> None:
         help="write a printable briefing pack per role (HTML) to DIR, then exit",
     )
     p.add_argument("--seed", type=seed_arg, help="random seed (default 0)")
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        dest="set",
+        help="set an assumption or starting value for a new game, e.g. world.diffusion=2 "
+        "(a TOML literal; repeatable); the saved game keeps it",
+    )
     p.add_argument("--deck", help="inject-card deck (TOML); default scenarios/games/deck.toml")
     p.add_argument(
         "--role-file", help="role briefs and scoring (TOML); default scenarios/games/roles.toml"
@@ -107,6 +116,10 @@ def _build(args: argparse.Namespace) -> Any:
         raise UserError(
             f"play: a resumed game keeps its own scenario; drop '{args.scenario}' or start a new game without --resume"
         )
+    if args.resume and args.set:
+        raise UserError(
+            "play: a resumed game keeps its own assumptions; --set applies to a new game only"
+        )
     if args.out:  # checked and created before round 1, not after the game
         from sim.outputs import prepare_dir
 
@@ -145,7 +158,9 @@ def _build(args: argparse.Namespace) -> Any:
             raise UserError(
                 "play: choose who plays: --roles usa,deepseek (people here), --script moves.toml, or --bots"
             )
-        scen = load_scenario(name)
+        from sim.cli import parse_overrides
+
+        scen = load_scenario(name, parse_overrides(args.set, None) or None)
         bots = dict(meta.get("bots", {}))
         bots.update(_parse_bots(args.bot))
         rounds, ypr = args.rounds, args.years_per_round or meta.get("years_per_round")
