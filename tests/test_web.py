@@ -199,6 +199,11 @@ def test_explorer_redraws_after_a_slider_move(server, browser):
     expect(chart).to_have_attribute("data-state", "band", timeout=20000)
     expect(chart.locator("svg")).to_have_count(1)
     expect(chart).to_contain_text("China: months behind the frontier")
+    # untouched sliders show and run the scenario's own values (4,800 TPP is not on a 500 grid
+    # from 1,000) and are not sent: the first runs are the scenario as written
+    expect(page.locator("output[data-for=controls-tpp_threshold]")).to_have_text("4800")
+    first = [u for u in dev.requests if "/api/explore" in u]
+    assert first and not [u for u in first if "v." in u]
     before = int(chart.get_attribute("data-seq"))
     page.locator("#nations-china-subsidy_usd").fill("250000000000")
     expect(page.locator("output[data-for=nations-china-subsidy_usd]")).to_have_text("$250B")
@@ -207,9 +212,18 @@ def test_explorer_redraws_after_a_slider_move(server, browser):
         " && document.querySelector('#chart').dataset.state === 'band'",
         timeout=20000,
     )
+    moved = [u for u in dev.requests if "/api/explore" in u][len(first) :]
+    assert moved and all("v.nations.china.subsidy_usd" in u and "tpp" not in u for u in moved)
     expect(page.locator("#why")).to_contain_text("Why did it move?")
     expect(page.locator("#why")).to_contain_text("own efficiency research")
     assert re.search(r"\(-\d+\.\d\)", page.locator("#why").inner_text())  # China closes the gap
+    # the crux assumptions sit apart from the levers, and moving one changes the run
+    expect(page.locator("h2.assumptions")).to_contain_text("assumptions")
+    expect(page.locator("#world-idle_capacity_build")).to_have_count(1)
+    api = server.base + "/api/explore?scenario=baseline"
+    plain = page.request.get(api).json()
+    lean = page.request.get(api + "&v.world.idle_capacity_build=0").json()
+    assert "error" not in lean and lean["svg"] != plain["svg"]
     dev.shot("60-explorer")
     assert dev.outside() == []
     dev.close()

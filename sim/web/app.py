@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import multiprocessing
 import secrets
 import time
@@ -427,7 +428,13 @@ def _sliders(scenario: str) -> list[dict[str, Any]]:
             value = model.get_param(s.path)
         except (AttributeError, KeyError):
             continue
-        out.append({**s.__dict__, "value": value, "id": s.path.replace(".", "-")})
+        row = {**s.__dict__, "value": value, "id": s.path.replace(".", "-")}
+        steps = (value - s.lo) / s.step if s.kind != "bool" else 0.0
+        if s.lo <= value <= s.hi and abs(steps - round(steps)) > 1e-9:
+            # put the scenario's own value on the slider's grid (a range input snaps to
+            # lo + k * step: 4,800 TPP would show, and run, as 5,000)
+            row["lo"] = value - math.floor(steps) * s.step
+        out.append(row)
     return out
 
 

@@ -25,6 +25,7 @@ class Slider:
     step: float = 0.05
     unit: str = ""  # "", "USD", "TPP"
     explain: str = ""
+    group: str = "lever"  # "lever" (a policy choice) or "assumption" (how the world works)
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,44 @@ SLIDERS: tuple[Slider, ...] = (
         hi=1,
         step=0.05,
         explain="0 none to 1 maximal (today's model reacts only a little).",
+    ),
+    Slider(
+        "controls.api_block",
+        "US model APIs closed to China's firms",
+        lo=0,
+        hi=1,
+        step=0.05,
+        explain="Share of API access the US blocks (distillation of closed models).",
+    ),
+    # The crux assumptions of docs/model.md: not policy choices but how the world works. Moving
+    # them shows how much the answer to "do controls work?" depends on what one believes.
+    Slider(
+        "world.diffusion",
+        "How leaky knowledge is",
+        lo=0,
+        hi=2,
+        step=0.1,
+        explain="Scales every diffusion channel (open weights, APIs, methods); 1 as calibrated.",
+        group="assumption",
+    ),
+    Slider(
+        "world.idle_capacity_build",
+        "Chip makers build while capacity sits idle",
+        lo=0,
+        hi=1,
+        step=0.1,
+        explain="1: fabs keep building on trend, chips become abundant once power binds; 0: they "
+        "build only for orders.",
+        group="assumption",
+    ),
+    Slider(
+        "world.necessity_offset",
+        "Necessity breeds efficiency",
+        lo=0,
+        hi=1.5,
+        step=0.1,
+        explain="How much of its price disadvantage a constrained lab wins back by engineering.",
+        group="assumption",
     ),
 )
 METRICS: tuple[ExploreMetric, ...] = (

@@ -152,10 +152,12 @@ function showValue(input) {
   const v = parseFloat(input.value);
   out.textContent = input.dataset.unit === "USD" ? money(v) : input.dataset.unit === "TPP" ? v.toFixed(0) : v.toFixed(2);
 }
-let seq = 0, timer = null;
+let seq = 0, timer = null, initialValues = new Map();
+const sliderValue = (s) => s.type === "checkbox" ? (s.checked ? "1" : "0") : s.value;
 function query(mode) {
+  // only the sliders the user moved: an untouched one stays exactly the scenario's value
   const p = new URLSearchParams({ scenario: $("#levers").dataset.scenario, mode });
-  for (const s of $$(".slider")) p.set(`v.${s.dataset.path}`, s.type === "checkbox" ? (s.checked ? "1" : "0") : s.value);
+  for (const s of $$(".slider")) if (sliderValue(s) !== initialValues.get(s)) p.set(`v.${s.dataset.path}`, sliderValue(s));
   return `/api/explore?${p}`;
 }
 function drawWhy(why) {
@@ -194,6 +196,7 @@ function bindExplorer() {
   const form = $("#levers");
   if (!form) return;
   const initial = $$(".slider").map((s) => [s, s.type === "checkbox" ? s.checked : s.value]);
+  for (const s of $$(".slider")) initialValues.set(s, sliderValue(s));
   for (const s of $$(".slider")) {
     showValue(s);
     // No debounce: an answer to an older move is dropped when it arrives (see rerun).
