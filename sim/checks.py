@@ -129,4 +129,20 @@ def _describe_scenario(name: str, overrides: dict[str, str] | None, years_given:
     except InputError:
         raise
     h = scen.horizon
-    return f"{scen.title}, {h.start_year}-{h.end_year}, {len(scen.events)} event(s)"
+    text = f"{scen.title}, {h.start_year}-{h.end_year}, {len(scen.events)} event(s)"
+    return "\n".join([text, *whole_year_notes(scen)])
+
+
+def whole_year_notes(scen: Any) -> list[str]:
+    """A note for each event dated after January that sets anything but export controls: only
+    the control regime is split at an event's month; other parameters hold for its whole year."""
+    notes = []
+    for e in scen.events:
+        others = [k for k in e.set if not k.startswith("controls.")]
+        if e.month > 1 and others:
+            notes.append(
+                f"note: event '{e.title}' ({e.year}-{e.month:02d}) sets {', '.join(others)}: "
+                "only export controls take effect at an event's month; these hold for all of "
+                f"{e.year} (date the event January {e.year + 1}, or split it, if that matters)"
+            )
+    return notes

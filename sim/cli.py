@@ -423,7 +423,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
             for line in exc.problems:
                 print(f"error: {line}", file=sys.stderr)
             continue
-        print(f"ok  {name}  ({what})")
+        first, *notes = what.split("\n")
+        print(f"ok  {name}  ({first})")
+        for note in notes:
+            print(f"    {note}")
     if failed:
         print(f"{failed} of {len(args.scenarios)} input(s) invalid", file=sys.stderr)
         return 2

@@ -145,6 +145,31 @@ def test_validate_every_shipped_scenario(capsys: pytest.CaptureFixture[str]) -> 
     assert capsys.readouterr().out.count("ok") >= len(ids)
 
 
+def test_validate_every_shipped_scenario_has_no_whole_year_note(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # shipped events dated after January set only export controls (the regime is split at the
+    # month; anything else would hold for the whole year, as the H20 price once did in 2023)
+    assert cli.main(["validate", *[s.id for s in sim.list_scenarios()]]) == 0
+    assert "note:" not in capsys.readouterr().out
+
+
+def test_validate_notes_an_event_whose_parameters_hold_for_its_whole_year(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(
+        tmp_path / "mid.toml",
+        'format_version = 2\nextends = "baseline"\ntitle = "Mid"\ndescription = "A test."\n'
+        "[[events]]\nyear = 2027\nmonth = 7\n"
+        'title = "Mid-year price"\n'
+        'set = { "world.variant_price_factor" = 3.0, "controls.enforcement" = 0.9 }\n',
+    )
+    assert cli.main(["validate", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "note: event 'Mid-year price' (2027-07) sets world.variant_price_factor" in out
+    assert "controls.enforcement" not in out.split("note:")[1]  # controls are split at the month
+
+
 def test_validate_reports_each_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     good = write(tmp_path / "good.toml", TIGHT_TOML)
     bad = write(tmp_path / "bad.toml", 'extends = "baseline"\n[controls]\nenforcment = 0.9\n')
