@@ -233,15 +233,17 @@ def register_core(sub: Any) -> None:
     p.set_defaults(func=cmd_demo)
 
 
+def add_set_option(
+    p: argparse.ArgumentParser,
+    help: str = "override a parameter, e.g. controls.enforcement=0.9 (value is a TOML literal; "
+    "repeatable)",
+) -> None:
+    """``--set KEY=VALUE`` (repeatable), read with :func:`parse_overrides`."""
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="set", help=help)
+
+
 def _add_overrides(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        dest="set",
-        help="override a parameter, e.g. controls.enforcement=0.9 (value is a TOML literal; repeatable)",
-    )
+    add_set_option(p)
     p.add_argument("--years", metavar="START:END", help="simulate these years, e.g. 2025:2040")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from sim.cli import count_arg, seed_arg
+from sim.cli import add_set_option, count_arg, seed_arg
 
 DESCRIPTION = """Play the workshop game. People take roles (nations and labs) at this terminal, a
 script plays prepared moves, and bots play every other role. Moves are secret and resolve together;
@@ -67,13 +67,9 @@ def register(subparsers: Any) -> None:
         help="write a printable briefing pack per role (HTML) to DIR, then exit",
     )
     p.add_argument("--seed", type=seed_arg, help="random seed (default 0)")
-    p.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        dest="set",
-        help="set an assumption or starting value for a new game, e.g. world.diffusion=2 "
+    add_set_option(
+        p,
+        "set an assumption or starting value for a new game, e.g. world.diffusion=2 "
         "(a TOML literal; repeatable); the saved game keeps it",
     )
     p.add_argument("--deck", help="inject-card deck (TOML); default scenarios/games/deck.toml")
