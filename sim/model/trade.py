@@ -424,9 +424,8 @@ def advance_vendors(
             # was used; ``idle_capacity_build`` below 1 also holds back while capacity sits idle
             # (at 0 a vendor builds only when orders grown by the trend exceed its capacity).
             used = min(1.0, v.utilisation)
-            on_use = 1.0 + (v.growth - 1.0) * used
-            k = w.idle_capacity_build
-            trend = on_use if k == 1.0 else k * on_use + (1.0 - k) * max(1.0, used * v.growth)
+            k = w.idle_capacity_build  # at 1 the blend is exactly the first term
+            trend = k * (1.0 + (v.growth - 1.0) * used) + (1.0 - k) * max(1.0, used * v.growth)
             # Fabs expand for orders beyond what they could make undisrupted: a shock raises
             # prices, not the long-run build-out.
             order = expansion_order(
