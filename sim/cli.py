@@ -334,7 +334,7 @@ def ensemble_choice(args: argparse.Namespace) -> tuple[bool, int | None]:
 
 
 def ensemble_workers(args: argparse.Namespace) -> int:
-    """``--workers`` or every core."""
+    """``--workers`` or every core (ensembles, history matching)."""
     return getattr(args, "workers", None) or os.cpu_count() or 1
 
 

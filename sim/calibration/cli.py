@@ -7,7 +7,6 @@ inside the handlers so ``sputnik --help`` stays fast.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -295,7 +294,7 @@ def _calibrate_history(args: argparse.Namespace) -> int:
         _check_out_file(args.ensemble_out, "--ensemble-out", "the ensemble file")
     prepare_dir(out.parent if str(out.parent) else Path("."))
     check_scheduler(args.scheduler)
-    workers = args.workers or os.cpu_count() or 1
+    workers = ensemble_workers(args)
     with open_executor(workers, args.scheduler) as (ex, _slots, backend):
         print(f"history matching '{args.scenario}' on {backend}", flush=True)
         cal = calibrate(
