@@ -683,16 +683,27 @@ class PowerCap:
         out: BoolArray = (self.kw > 0) & np.array(full)[self.nation]
         return out
 
+    def _demand(
+        self, entry: IntArray, money: FloatArray
+    ) -> tuple[FloatArray, IntArray, FloatArray]:
+        """Per entry the kW these orders draw and the buyer nation; per nation the kW wanted."""
+        kw = money / self.price[entry] * self.kw[entry]
+        nat = self.nation[entry]
+        return kw, nat, _sum_by(nat, kw, len(self.used))
+
+    def _fill(self, want: list[float]) -> list[float]:
+        """Per nation the share of ``want`` (kW) its free power takes (limits set)."""
+        assert self.limit is not None
+        left = [lim - u for lim, u in zip(self.limit, self.used, strict=True)]
+        return fill_fraction(want, left)
+
     def feasible(self, entry: IntArray, money: FloatArray, chips: FloatArray) -> FloatArray | None:
         """The chips of this round's orders that their buyers' free power could take (per entry;
         pro rata within a nation), without using any power; None when power takes them all."""
         if self.limit is None:
             return None
-        n = len(self.used)
-        kw = money / self.price[entry] * self.kw[entry]
-        nat = self.nation[entry]
-        left = [lim - u for lim, u in zip(self.limit, self.used, strict=True)]
-        by_nation = fill_fraction(_sum_by(nat, kw, n).tolist(), left)
+        kw, nat, wanted = self._demand(entry, money)
+        by_nation = self._fill(wanted.tolist())
         if all(f == 1.0 for f in by_nation):
             return None
         out: FloatArray = chips * np.where(kw > 0, np.array(by_nation)[nat], 1.0)
@@ -703,23 +714,19 @@ class PowerCap:
     ) -> tuple[FloatArray, bool]:
         """Scale this round's owned-chip orders down pro rata to each nation's free power;
         returns the kW each nation wanted before scaling, and whether any order was scaled."""
-        n = len(self.used)
-        kw = money / self.price[entry] * self.kw[entry]
-        nat = self.nation[entry]
-        wanted = _sum_by(nat, kw, n)
+        kw, nat, wanted = self._demand(entry, money)
         if self.limit is None:
             return wanted, False
         want = wanted.tolist()
         self.touched_any = self.touched_any or any(w > 0 for w in want)
-        left = [lim - u for lim, u in zip(self.limit, self.used, strict=True)]
-        by_nation = fill_fraction(want, left)
+        by_nation = self._fill(want)
         if all(f == 1.0 for f in by_nation):  # power for every order: nothing to scale
             self.used = [u + w for u, w in zip(self.used, want, strict=True)]
             return wanted, False
         fill = np.where(kw > 0, np.array(by_nation)[nat], 1.0)
         chips *= fill
         money *= fill
-        added = _sum_by(nat, kw * fill, n).tolist()
+        added = _sum_by(nat, kw * fill, len(self.used)).tolist()
         self.used = [u + a for u, a in zip(self.used, added, strict=True)]
         return wanted, True
 
