@@ -201,7 +201,8 @@ def fields_of(record: type[Any], kinds: tuple[type, ...]) -> tuple[tuple[str, ..
 
 
 SMUGGLED_INDEX = ORIGINS.index("smuggled")
-RENTED_ORIGIN = ORIGINS[ORIGINS.index("rented")]
+RENTED_ORIGIN = "rented"  # the flows' channel name of compute rented abroad
+assert RENTED_ORIGIN in ORIGINS
 Row = TypeVar("Row", NationRow, LabRow)
 
 
