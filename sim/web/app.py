@@ -429,10 +429,10 @@ def _sliders(scenario: str) -> list[dict[str, Any]]:
         except (AttributeError, KeyError):
             continue
         row = {**s.__dict__, "value": value, "id": s.path.replace(".", "-")}
-        steps = (value - s.lo) / s.step if s.kind != "bool" else 0.0
-        if s.lo <= value <= s.hi and abs(steps - round(steps)) > 1e-9:
-            # put the scenario's own value on the slider's grid (a range input snaps to
-            # lo + k * step: 4,800 TPP would show, and run, as 5,000)
+        # Put the scenario's own value on the slider's grid: a range input snaps to lo + k x step,
+        # so 4,800 TPP would show, and run, as 5,000.
+        steps = (value - s.lo) / s.step if s.kind != "bool" and s.lo <= value <= s.hi else 0.0
+        if abs(steps - round(steps)) > 1e-9:
             row["lo"] = value - math.floor(steps) * s.step
         out.append(row)
     return out
