@@ -97,17 +97,20 @@ def test_build_rate_decays_to_its_floor():
 def test_builds_arrive_after_the_lead_time_and_are_capped_by_the_build_rate():
     g = grid(used_gw=9.0)
     g.demand_gw = 20.0  # far more than can be built
-    g.advance(0, 1.0)
+    g.order(0, 1.0)  # the end of the year, as the model runs it: order, then arrivals
+    g.arrive()
     assert g.capacity_gw == 10.0  # ordered now, usable in two years
     assert g.pipeline == [pytest.approx(3.0)]  # at most 30% of capacity
-    g.advance(1, 1.0)
+    g.order(1, 1.0)
+    g.arrive()
     assert g.capacity_gw == pytest.approx(13.0)
 
 
 def test_no_builds_without_demand():
     g = grid(used_gw=1.0)
     for t in range(4):
-        g.advance(t, 1.0)
+        g.order(t, 1.0)
+        g.arrive()
     assert g.capacity_gw == 10.0
 
 

@@ -76,11 +76,6 @@ class PowerGrid:
         self.capacity_gw += arriving
         self.added_gw = arriving
 
-    def advance(self, t: int, growth_expect: float) -> None:
-        """Order this year's builds, then let the builds due arrive (``order`` + ``arrive``)."""
-        self.order(t, growth_expect)
-        self.arrive()
-
 
 def _start_schedule(pipeline: list[float]) -> list[float]:
     """Construction still to pay for the builds under way at the start: the build arriving in
