@@ -111,7 +111,8 @@ SLIDERS: tuple[Slider, ...] = (
         hi=1,
         step=0.1,
         explain="1: fabs keep building on trend, chips become abundant once power binds; 0: they "
-        "build only for orders.",
+        "build only for orders. It decides how much the controls cost China: compare with "
+        "export controls off.",
         group="assumption",
     ),
     Slider(
