@@ -89,7 +89,7 @@ def train_lab(lab: Lab, nation: Nation, world: World, trends: Trends, demand_gro
         cap = min(cap, w.max_site_share * nation.grid.capacity_gw * 1e6 / tr.kw_per_h100e)
     lab.cluster = min(raw * lab.flagship_share, cap)
     lab.training_flop = training_flop(
-        lab.cluster, w.utilisation, tr.run_duration, w.seconds_per_year, w.h100e_flops, lab.quality
+        lab.cluster, tr.utilisation, tr.run_duration, w.seconds_per_year, w.h100e_flops, lab.quality
     )
     lab.effective_flop = lab.training_flop * lab.efficiency * math.exp(lab.adapt)
     lab.own_oom = safe_log10(lab.effective_flop)

@@ -42,6 +42,25 @@ class World(Frozen):
         le=1,
         sensitivity=(0.3, 0.5),
     )
+    utilisation_start_factor: float = param(
+        1.0,
+        "Utilisation in the start year as a share of `utilisation`; it rises linearly to "
+        "`utilisation` over `utilisation_ramp_years` (1: runs reach it from the start).",
+        unit="share",
+        source="1 from 2025 (Llama 3, 2024-07: 38-43% MFU); history-2020 sets 0.5: GPT-3 (2020) ran "
+        "at ~20% MFU (Epoch frontier runs 2025-06: 3.14e23 FLOP / (10,000 V100 x 125 TFLOP/s x 355 h))",
+        gt=0,
+        le=1,
+    )
+    utilisation_ramp_years: float = param(
+        4.0,
+        "Years over which utilisation rises from its start share to `utilisation`.",
+        unit="years",
+        source="history-2020: GPT-3 (2020, ~20% MFU) to Llama 3 (2024, ~40%); GPT-4 (2022, 25,000 A100 "
+        "x 2,280 h for 2.1e25 FLOP) ran at ~33%, on the line (Epoch frontier runs 2025-06)",
+        gt=0,
+        le=50,
+    )
     run_duration_years: float = param(
         0.25,
         "Duration of the flagship training run in the start year.",
