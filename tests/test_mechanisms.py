@@ -222,3 +222,35 @@ def test_necessity_edge_target_is_the_offset_times_the_log_price_disadvantage():
     assert necessity_target(0.0, 0.6) == 0.0
     assert necessity_target(0.5, 0.6) == pytest.approx(0.6 * math.log(2.0))
     assert math.isfinite(necessity_target(1.0, 0.6))  # a total embargo still has a finite edge
+
+
+def test_utilisation_ramps_from_its_start_share_to_the_full_value():
+    """``utilisation_start_factor`` x ``utilisation`` in the start year, linear to the full value
+    after ``utilisation_ramp_years``, never beyond; a start factor of 1 is exactly the old rule."""
+    from sim.config.loader import load_scenario
+    from sim.model.trends import Trends
+
+    w = load_scenario("baseline").world
+    ramp = w.model_copy(update={"utilisation_start_factor": 0.5, "utilisation_ramp_years": 3.0})
+    full = w.utilisation
+    assert Trends.at(ramp, 0).utilisation == pytest.approx(0.5 * full)
+    assert Trends.at(ramp, 1).utilisation == pytest.approx(full * (0.5 + 0.5 / 3))
+    assert Trends.at(ramp, 3).utilisation == pytest.approx(full)
+    assert Trends.at(ramp, 10).utilisation == pytest.approx(full)
+    assert Trends.at(ramp, -1).utilisation == pytest.approx(0.5 * full)  # scoring the start fleets
+    assert all(Trends.at(w, t).utilisation == full for t in (-1, 0, 5, 40))
+
+
+def test_lower_start_utilisation_shrinks_the_first_flagship_runs():
+    """History-2020 at full utilisation from 2020 against its GPT-3 ramp: the 2020 largest run
+    doubles (0.5 -> 1 of utilisation) and the 2021 run is still larger."""
+    ramped = sim.run("history-2020", seed=0).nations
+    flat = sim.run(
+        "history-2020", seed=0, overrides={"world.utilisation_start_factor": 1.0}
+    ).nations
+
+    def run(t, year):
+        return float(t[(t.nation == "usa") & (t.year == year)].largest_run_flop.iloc[0])
+
+    assert run(flat, 2020) / run(ramped, 2020) == pytest.approx(2.0, rel=0.05)
+    assert run(flat, 2021) > run(ramped, 2021)
