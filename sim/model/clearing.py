@@ -112,60 +112,69 @@ class Layout:
     plain: list[bool]
 
     @classmethod
-    def of(cls, keys: list[tuple[int, int, int, int, bool]], n_labs: int) -> Layout:
+    def of(cls, keys: Sequence[tuple[int, int, int, int, bool]], n_labs: int) -> Layout:
         """The layout of offers ``keys`` = (lab, vendor, channel, pclass, denied), grouped by lab
-        in lab order."""
-        if any(a[0] > b[0] for a, b in zip(keys, keys[1:], strict=False)):
-            raise ValueError("offers must be grouped by lab, in lab order")
-        cols = list(zip(*keys, strict=True)) if keys else [(), (), (), (), ()]
-        lab, vendor, channel, pclass = (np.array(c, dtype=np.intp) for c in cols[:4])
-        denied = np.array(cols[4], dtype=np.bool_)
-        primary = (channel != SMUGGLED) & (channel != RENTED)
-        first = [len(keys)] * n_labs
-        last = [0] * n_labs
-        twins: dict[tuple[int, int, int], int] = {}
-        for i, (li, vi, ch, _, _) in enumerate(keys):
-            first[li] = min(first[li], i)
-            last[li] = i + 1
-            if ch in (SMUGGLED, RENTED):
-                twins[(li, vi, ch)] = i
-        leaks: list[list[tuple[int, int, int]]] = [[] for _ in range(n_labs)]
-        domestic: list[list[int]] = [[] for _ in range(n_labs)]
-        primary_entries: list[list[int]] = [[] for _ in range(n_labs)]
-        allowed: list[list[int]] = [[] for _ in range(n_labs)]
-        for i, (li, vi, ch, _, is_denied) in enumerate(keys):
-            if ch not in (SMUGGLED, RENTED):
-                primary_entries[li].append(i)
-                if not is_denied:
-                    allowed[li].append(i)
-            if is_denied:
-                leaks[li].append(
-                    (i, twins.get((li, vi, SMUGGLED), -1), twins.get((li, vi, RENTED), -1))
-                )
-            if ch == DOMESTIC:
-                domestic[li].append(i)
-        return cls(
-            keys,
-            lab,
-            vendor,
-            channel,
-            pclass,
-            denied,
-            primary,
-            primary & ~denied,
-            channel != RENTED,
-            (primary & ~denied).tolist(),
-            [(f, max(f, e)) for f, e in zip(first, last, strict=True)],
-            primary_entries,
-            allowed,
-            leaks,
-            domestic,
-            [
-                [i for i in range(f, e) if keys[i][2] != DOMESTIC]
-                for f, e in zip(first, last, strict=True)
-            ],
-            [len(allowed[li]) == max(0, last[li] - first[li]) for li in range(n_labs)],
-        )
+        in lab order.
+
+        Layouts are immutable and few (a run has two or three; an ensemble's runs share them):
+        each is built once per process and shared."""
+        return _layout(tuple(keys), n_labs)
+
+
+@functools.lru_cache(maxsize=256)
+def _layout(keys: tuple[tuple[int, int, int, int, bool], ...], n_labs: int) -> Layout:
+    """:meth:`Layout.of`, built."""
+    if any(a[0] > b[0] for a, b in zip(keys, keys[1:], strict=False)):
+        raise ValueError("offers must be grouped by lab, in lab order")
+    cols = list(zip(*keys, strict=True)) if keys else [(), (), (), (), ()]
+    lab, vendor, channel, pclass = (np.array(c, dtype=np.intp) for c in cols[:4])
+    denied = np.array(cols[4], dtype=np.bool_)
+    primary = (channel != SMUGGLED) & (channel != RENTED)
+    first = [len(keys)] * n_labs
+    last = [0] * n_labs
+    twins: dict[tuple[int, int, int], int] = {}
+    for i, (li, vi, ch, _, _) in enumerate(keys):
+        first[li] = min(first[li], i)
+        last[li] = i + 1
+        if ch in (SMUGGLED, RENTED):
+            twins[(li, vi, ch)] = i
+    leaks: list[list[tuple[int, int, int]]] = [[] for _ in range(n_labs)]
+    domestic: list[list[int]] = [[] for _ in range(n_labs)]
+    primary_entries: list[list[int]] = [[] for _ in range(n_labs)]
+    allowed: list[list[int]] = [[] for _ in range(n_labs)]
+    for i, (li, vi, ch, _, is_denied) in enumerate(keys):
+        if ch not in (SMUGGLED, RENTED):
+            primary_entries[li].append(i)
+            if not is_denied:
+                allowed[li].append(i)
+        if is_denied:
+            leaks[li].append(
+                (i, twins.get((li, vi, SMUGGLED), -1), twins.get((li, vi, RENTED), -1))
+            )
+        if ch == DOMESTIC:
+            domestic[li].append(i)
+    return Layout(
+        list(keys),
+        lab,
+        vendor,
+        channel,
+        pclass,
+        denied,
+        primary,
+        primary & ~denied,
+        channel != RENTED,
+        (primary & ~denied).tolist(),
+        [(f, max(f, e)) for f, e in zip(first, last, strict=True)],
+        primary_entries,
+        allowed,
+        leaks,
+        domestic,
+        [
+            [i for i in range(f, e) if keys[i][2] != DOMESTIC]
+            for f, e in zip(first, last, strict=True)
+        ],
+        [len(allowed[li]) == max(0, last[li] - first[li]) for li in range(n_labs)],
+    )
 
 
 @dataclass(slots=True)

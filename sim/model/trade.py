@@ -4,6 +4,7 @@ how vendors' costs, prices and capacity move on."""
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -58,28 +59,34 @@ def offer_book(
         v.price_per_h100e * (mineral if v.nation == controls.controller else 1.0) for v in vendors
     ]
     rows: list[Offer] = []
-    menus: dict[str, list[tuple[int, int, int]]] = {}
-    for key, nation in nations.items():
-        menu = menus[key] = []
+    menus: list[tuple[tuple[int, int, int], ...]] = []
+    for nation in nations.values():
+        menu = []
         for vi, v in enumerate(vendors):
             offers = controls.offers(nation, v, prices[vi], terms)
             if offers:
                 menu.append((vi, len(rows), len(rows) + len(offers)))
                 rows.extend(offers)
+        menus.append(tuple(menu))
+    # the menus' columns (Offer field order)
+    channel, price_of, perf_of, pclass, denied, chip_price_of, serve_of, kw_of = (
+        zip(*rows, strict=True) if rows else ((),) * len(Offer._fields)
+    )
     shape = (
-        tuple((o.channel, o.pclass, o.denied) for o in rows),
-        tuple(tuple(m) for m in menus.values()),
-        tuple((lab.nation, lab.rent_abroad) for lab in labs),
+        tuple(zip(channel, pclass, denied, strict=True)),
+        tuple(menus),
+        tuple(nations),
+        tuple((lab.key, lab.nation, lab.rent_abroad) for lab in labs),
         tuple(v.exclusive_buyers for v in vendors),
     )
     if plan is None or plan.shape != shape:
-        plan = _plan(labs, vendors, menus, rows, shape)
+        plan = _plan(shape)
     r = plan.row
-    price = np.array([o.price for o in rows])[r]
+    price = np.array(price_of, dtype=np.float64)[r]
     software = np.array([v.software_quality for v in vendors])[plan.vendor]
     # The software stack sets how much of a chip's bandwidth serves customers, as it sets how
     # much of its FLOP trains (ROCm, CANN against CUDA).
-    serve = np.array([o.serve for o in rows])[r] * software
+    serve = np.array(serve_of, dtype=np.float64)[r] * software
     quality = software.copy()
     for entry, li in plan.links:
         lab = labs[li]
@@ -104,12 +111,12 @@ def offer_book(
         len(vendors),
         plan.layout,
         price,
-        np.array([o.chip_perf for o in rows])[r],
+        np.array(perf_of, dtype=np.float64)[r],
         quality,
         price / np.where(value > 0, value, 1e-12),
-        np.array([o.chip_price for o in rows])[r],
+        np.array(chip_price_of, dtype=np.float64)[r],
         serve,
-        np.array([o.kw for o in rows])[r],
+        np.array(kw_of, dtype=np.float64)[r],
     ), plan
 
 
@@ -184,41 +191,39 @@ def list_prices(
         lab.effective_price = lab.list_price / max(lab.fill_rate, min_fill_rate)
 
 
-def _plan(
-    labs: Sequence[Lab],
-    vendors: Sequence[ChipVendor],
-    menus: dict[str, list[tuple[int, int, int]]],
-    rows: list[Offer],
-    shape: tuple[Any, ...],
-) -> OfferPlan:
+@functools.lru_cache(maxsize=256)
+def _plan(shape: tuple[Any, ...]) -> OfferPlan:
     """Expand the menus lab by lab: a vendor with exclusive buyers sells only to them, and only
-    labs willing to rent abroad get rented offers."""
+    labs willing to rent abroad get rented offers. A pure function of the ``shape`` that
+    :func:`offer_book` builds (offer kinds, menus per nation, nation ids, labs, exclusive
+    buyers), so plans are built once per process and shared by every run with that shape."""
+    kinds, menu_list, nation_ids, lab_info, exclusive = shape
+    menus = dict(zip(nation_ids, menu_list, strict=True))
     keys: list[tuple[int, int, int, int, bool]] = []
     row: list[int] = []
     lab_of: list[int] = []
     vendor_of: list[int] = []
     links: list[tuple[int, int]] = []
     domestic: list[tuple[int, int, int]] = []
-    for li, lab in enumerate(labs):
-        for vi, start, end in menus[lab.nation]:
-            v = vendors[vi]
-            if v.exclusive_buyers and lab.key not in v.exclusive_buyers:
+    for li, (key, nation, rent_abroad) in enumerate(lab_info):
+        for vi, start, end in menus[nation]:
+            if exclusive[vi] and key not in exclusive[vi]:
                 continue
             for r in range(start, end):
-                o = rows[r]
-                if o.channel == RENTED and not lab.rent_abroad:
+                channel, pclass, denied = kinds[r]
+                if channel == RENTED and not rent_abroad:
                     continue
-                if o.pclass == LINK:
+                if pclass == LINK:
                     links.append((len(row), li))
-                elif o.pclass == DOM:
+                elif pclass == DOM:
                     domestic.append((len(row), li, vi))
-                keys.append((li, vi, o.channel, o.pclass, o.denied))
+                keys.append((li, vi, channel, pclass, denied))
                 row.append(r)
                 lab_of.append(li)
                 vendor_of.append(vi)
     return OfferPlan(
         shape,
-        clearing.Layout.of(keys, len(labs)),
+        clearing.Layout.of(keys, len(lab_info)),
         np.array(row, dtype=np.intp),
         np.array(lab_of, dtype=np.intp),
         np.array(vendor_of, dtype=np.intp),
