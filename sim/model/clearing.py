@@ -590,7 +590,9 @@ def clear(
             capped = tier2.touched | licence.touched.reshape(n_vendors, n_nations).any(axis=0)
             open_ &= ~((licence.closed() | tier2.closed()) & capped[nation])
         if power.touched_any:
-            open_ &= ~power.closed()
+            full = power.closed()
+            if full is not None:
+                open_ &= ~full
         n_open = _sum_by(lab, open_, n_labs).tolist()
         left = remaining.tolist()
         active = [
@@ -602,12 +604,15 @@ def clear(
         last_open = [k if a else last for k, a, last in zip(n_open, active, last_open, strict=True)]
         split = [0.0] * len(cost)
         taking_part = [li for li, a in enumerate(active) if a]
+        is_open = open_.tolist()
         # With every offer open, the shares are those of all offers, known from the weights.
-        known = weights.share if round_ == 0 and weights is not None and open_.all() else None
+        known = (
+            weights.share if round_ == 0 and weights is not None and False not in is_open else None
+        )
         split_labs(
             lay,
             taking_part,
-            open_.tolist(),
+            is_open,
             cost,
             elasticity,
             weights,
@@ -632,7 +637,10 @@ def clear(
         # Vendors see the orders their buyers could power: a chip its buyer has no power for is
         # not demand (else fabs would expand, and prices hold, for chips nobody can install).
         # Money turned away by a sold-out vendor comes back next round: count it again.
-        feasible = power.feasible(entry, money, chips)
+        # (the power the orders draw: needed for the power caps, and for the first round's
+        # record of the power wanted)
+        draw = power.demand(entry, money) if power.limit is not None or round_ == 0 else None
+        feasible = power.feasible(chips, draw)
         wants = ordered if feasible is None else _sum_by(group, feasible, n_vendors + 1).tolist()
         fill = fill_fraction(ordered, cap_left)
         scaled = any(f != 1.0 for f in fill)
@@ -640,9 +648,11 @@ def clear(
             by_entry = np.array(fill)[group]
             chips *= by_entry
             money *= by_entry
-        wanted, power_scaled = power.apply(entry, money, chips)
-        if round_ == 0:
-            power_demand = wanted
+            if draw is not None:
+                draw = power.demand(entry, money)
+        power_scaled = power.apply(money, chips, draw)
+        if round_ == 0 and draw is not None:
+            power_demand = draw[2]
         # Orders nobody rationed were all sold: their sums are the ones already made.
         sold = _sum_by(group, chips, n_vendors + 1).tolist() if scaled or power_scaled else ordered
         # (a vendor saw at least what it sold: power left after rationing can exceed the estimate)
@@ -666,6 +676,10 @@ def clear(
     )
 
 
+#: Power that a round's orders draw: kW per order, the buyer nation per order, kW per nation.
+Draw: TypeAlias = tuple[FloatArray, IntArray, FloatArray]
+
+
 class PowerCap:
     """Free data-centre power per buyer nation (kW) for owned chips, used up over the rounds."""
 
@@ -684,18 +698,18 @@ class PowerCap:
         self.used = [0.0] * n
         self.touched_any = False
 
-    def closed(self) -> BoolArray:
-        """Owned-chip offers of nations whose power is used up."""
+    def closed(self) -> BoolArray | None:
+        """Owned-chip offers of nations whose power is used up (None if no nation's is)."""
         if self.limit is None:
-            return np.zeros(len(self.kw), dtype=np.bool_)
+            return None
         full = [u >= lim * (1 - CAP_USED) for u, lim in zip(self.used, self.limit, strict=True)]
+        if True not in full:
+            return None
         out: BoolArray = (self.kw > 0) & np.array(full)[self.nation]
         return out
 
-    def _demand(
-        self, entry: IntArray, money: FloatArray
-    ) -> tuple[FloatArray, IntArray, FloatArray]:
-        """Per entry the kW these orders draw and the buyer nation; per nation the kW wanted."""
+    def demand(self, entry: IntArray, money: FloatArray) -> Draw:
+        """The power that orders of ``money`` on ``entry`` would draw (:class:`Draw`)."""
         kw = money / self.price[entry] * self.kw[entry]
         nat = self.nation[entry]
         return kw, nat, _sum_by(nat, kw, len(self.used))
@@ -706,38 +720,37 @@ class PowerCap:
         left = [lim - u for lim, u in zip(self.limit, self.used, strict=True)]
         return fill_fraction(want, left)
 
-    def feasible(self, entry: IntArray, money: FloatArray, chips: FloatArray) -> FloatArray | None:
-        """The chips of this round's orders that their buyers' free power could take (per entry;
-        pro rata within a nation), without using any power; None when power takes them all."""
-        if self.limit is None:
+    def feasible(self, chips: FloatArray, draw: Draw | None) -> FloatArray | None:
+        """The chips of this round's orders that their buyers' free power could take (per order;
+        pro rata within a nation), without using any power; None when power takes them all.
+        ``draw`` is the orders' :meth:`demand`."""
+        if self.limit is None or draw is None:
             return None
-        kw, nat, wanted = self._demand(entry, money)
+        kw, nat, wanted = draw
         by_nation = self._fill(wanted.tolist())
         if all(f == 1.0 for f in by_nation):
             return None
         out: FloatArray = chips * np.where(kw > 0, np.array(by_nation)[nat], 1.0)
         return out
 
-    def apply(
-        self, entry: IntArray, money: FloatArray, chips: FloatArray
-    ) -> tuple[FloatArray, bool]:
+    def apply(self, money: FloatArray, chips: FloatArray, draw: Draw | None) -> bool:
         """Scale this round's owned-chip orders down pro rata to each nation's free power;
-        returns the kW each nation wanted before scaling, and whether any order was scaled."""
-        kw, nat, wanted = self._demand(entry, money)
-        if self.limit is None:
-            return wanted, False
+        whether any order was scaled. ``draw`` is the orders' :meth:`demand`."""
+        if self.limit is None or draw is None:
+            return False
+        kw, nat, wanted = draw
         want = wanted.tolist()
         self.touched_any = self.touched_any or any(w > 0 for w in want)
         by_nation = self._fill(want)
         if all(f == 1.0 for f in by_nation):  # power for every order: nothing to scale
             self.used = [u + w for u, w in zip(self.used, want, strict=True)]
-            return wanted, False
+            return False
         fill = np.where(kw > 0, np.array(by_nation)[nat], 1.0)
         chips *= fill
         money *= fill
         added = _sum_by(nat, kw * fill, len(self.used)).tolist()
         self.used = [u + a for u, a in zip(self.used, added, strict=True)]
-        return wanted, True
+        return True
 
 
 class LicenceCap:
