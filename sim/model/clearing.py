@@ -431,6 +431,18 @@ def split_labs(
             _mandate(money, dom, lay.other_entries[li], mandate[li])
 
 
+def _may_buy(lay: Layout, li: int, is_open: Sequence[bool]) -> bool:
+    """False if lab ``li`` surely gets no share of its money at the open offers ``is_open``
+    (no open allowed offer, no open denied offer with an open smuggled or rented twin)."""
+    for i in lay.allowed_entries[li]:
+        if is_open[i]:
+            return True
+    for d, st, rt in lay.leaks[li]:
+        if is_open[d] and ((st >= 0 and is_open[st]) or (rt >= 0 and is_open[rt])):
+            return True
+    return False
+
+
 def _leak(
     lay: Layout,
     li: int,
@@ -564,8 +576,8 @@ def clear(
     lay = book.layout
     lab, vendor = lay.lab, lay.vendor
     nation = buyers.nation[lab]
-    remaining = buyers.budget.copy()
-    money_floor = (MONEY_LEFT * np.maximum(buyers.budget, 1.0)).tolist()
+    unspent = buyers.budget.tolist()  # per lab
+    money_floor = [MONEY_LEFT * max(b, 1.0) for b in unspent]
     # Rented compute draws on the hosts' pool, counted as a "vendor" after the real ones.
     cap_left = [*capacity.tolist(), caps.rental_pool]
     sold_out_below = [SOLD_OUT * max(c, 1.0) for c in cap_left]
@@ -594,17 +606,20 @@ def clear(
             if full is not None:
                 open_ &= ~full
         n_open = _sum_by(lab, open_, n_labs).tolist()
-        left = remaining.tolist()
         active = [
             r > f and k != last
-            for r, f, k, last in zip(left, money_floor, n_open, last_open, strict=True)
+            for r, f, k, last in zip(unspent, money_floor, n_open, last_open, strict=True)
         ]
         if not any(active):
             break
         last_open = [k if a else last for k, a, last in zip(n_open, active, last_open, strict=True)]
-        split = [0.0] * len(cost)
         taking_part = [li for li, a in enumerate(active) if a]
         is_open = open_.tolist()
+        if round_ > 0:  # a lab left only closed or denied offers without open twins buys nothing
+            taking_part = [li for li in taking_part if _may_buy(lay, li, is_open)]
+            if not taking_part:
+                break
+        split = [0.0] * len(cost)
         # With every offer open, the shares are those of all offers, known from the weights.
         known = (
             weights.share if round_ == 0 and weights is not None and False not in is_open else None
@@ -628,7 +643,7 @@ def clear(
         if len(entry) == 0:
             break
         e_lab = lab[entry]
-        money = shares[entry] * remaining[e_lab]
+        money = shares[entry] * np.array(unspent)[e_lab]
         chips = money / book.price[entry] / book.chip_perf[entry]
         licence.apply(entry, money, chips)
         tier2.apply(entry, money, chips, book.chip_perf)
@@ -658,9 +673,12 @@ def clear(
         # (a vendor saw at least what it sold: power left after rationing can exceed the estimate)
         demand = [d + max(w, s) for d, w, s in zip(demand, wants, sold, strict=False)]
         cap_left = [left - s for left, s in zip(cap_left, sold, strict=True)]
-        np.subtract.at(remaining, e_lab, money)
+        for li, m in zip(
+            e_lab.tolist(), money.tolist(), strict=True
+        ):  # in order, as np.subtract.at
+            unspent[li] -= m
         parts.append((entry, money, chips))
-        if all(r <= f for r, f in zip(remaining.tolist(), money_floor, strict=True)):
+        if all(r <= f for r, f in zip(unspent, money_floor, strict=True)):
             break
     rented = caps.rental_pool - cap_left[n_vendors]
     if not parts:
