@@ -5,12 +5,16 @@ so the pool stays busy and the first band can be drawn after the first chunk ins
 end. Results are placed by member position, never by arrival, so a run on any number of workers
 equals the serial run bit for bit.
 
-Workers are started with ``spawn`` (safe whatever threads the caller runs) and reused for every
-scenario of one call: :func:`ensemble_pool` opens a pool that several :func:`run_ensemble` calls
-share (``sputnik compare A B C`` pays the ~1 s worker start-up once). The calling process is one
-of the workers: it runs chunks while the spawned processes import the model and between
-collecting their results, so ``workers=2`` spawns one process and the first band comes from the
-first chunk this process runs.
+Workers are reused for every scenario of one call: :func:`ensemble_pool` opens a pool that
+several :func:`run_ensemble` calls share. The calling process is one of the workers: it runs
+chunks between collecting the others' results, so ``workers=2`` starts one process and the first
+band comes from the first chunk this process runs.
+
+How workers start (:func:`start_method`): on Linux, when the calling process runs no other Python
+thread, they are forked: a forked worker has the model already imported and starts in
+milliseconds. Otherwise (other threads, whose locks a fork could copy held; macOS; Windows) they
+are spawned: safe whatever the caller runs, but each spawned worker imports the model (~1 s), so
+this process runs chunks meanwhile and ``sputnik compare A B C`` pays that start-up once.
 """
 
 from __future__ import annotations
@@ -69,6 +73,27 @@ def resolve_ensemble(ensemble: EnsembleFile | str | os.PathLike[str] | None) -> 
 # --- workers ---------------------------------------------------------------------------------
 
 
+def start_method() -> str:
+    """``"fork"`` if forking workers is safe here, else ``"spawn"``.
+
+    Fork copies only the calling thread: a lock another thread holds at that moment stays held
+    in the child forever. So fork only when this process runs no other Python thread (a web
+    server, a Dask client or a GUI do), and only on Linux (macOS system libraries are not
+    fork-safe). The native threads of numpy's BLAS pool are fork-safe (OpenBLAS re-initialises
+    them in the child)."""
+    import multiprocessing
+    import sys
+    import threading
+
+    if (
+        sys.platform.startswith("linux")
+        and "fork" in multiprocessing.get_all_start_methods()
+        and threading.active_count() == 1
+    ):
+        return "fork"
+    return "spawn"
+
+
 def _worker_start(parent: int) -> None:
     """Pool initialiser: die with the parent, and import the model while the parent plans."""
     from sim.sweeps.runner import _die_with_parent
@@ -124,12 +149,14 @@ class Pool:
 
 
 @contextlib.contextmanager
-def ensemble_pool(workers: int = 1) -> Iterator[Pool]:
-    """A pool for :func:`run_ensemble`: ``workers - 1`` spawned processes plus this one.
+def ensemble_pool(workers: int = 1, method: str | None = None) -> Iterator[Pool]:
+    """A pool for :func:`run_ensemble`: ``workers - 1`` worker processes plus this one.
 
-    This process works on chunks while the spawned ones start (~1 s to import the model) and
-    between collecting their results, so ``workers=2`` costs one import, not two, and the first
-    band is ready after the first chunk. Use one pool for several scenarios.
+    ``method`` is how the workers start (default: :func:`start_method`). Forked workers start at
+    once with the model imported; spawned ones import it (~1 s) while this process works on
+    chunks, so ``workers=2`` costs one import, not two. This process also works between
+    collecting results, and the first band is ready after the first chunk. Use one pool for
+    several scenarios.
     """
     if not isinstance(workers, int) or workers < 1:
         raise UserError(f"workers: {workers!r} is invalid: must be a whole number >= 1")
@@ -139,16 +166,33 @@ def ensemble_pool(workers: int = 1) -> Iterator[Pool]:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
+    method = method or start_method()
+    if method == "fork":  # what the workers will run, imported once here and inherited
+        import sim.ensembles.extract  # noqa: F401
+        import sim.results  # noqa: F401
     ex = ProcessPoolExecutor(
         max_workers=workers - 1,
-        mp_context=multiprocessing.get_context("spawn"),
+        mp_context=multiprocessing.get_context(method),
         initializer=_worker_start,
         initargs=(os.getpid(),),
     )
     try:
+        if method == "fork":
+            _fork_now(ex)
         yield Pool(ex, workers - 1)
     finally:
         ex.shutdown(wait=True, cancel_futures=True)
+
+
+def _fork_now(ex: Executor) -> None:
+    """Fork the pool's workers now, while this process is known to run one Python thread (the
+    pool's own manager thread starts after them). Python 3.12+ warns on any fork of a process
+    with native threads; the only ones here are the BLAS pool's, which are fork-safe."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*multi-threaded.*", category=DeprecationWarning)
+        ex.submit(os.getpid).result()
 
 
 # --- the ensemble run -------------------------------------------------------------------------
