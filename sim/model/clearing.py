@@ -239,7 +239,7 @@ def empty_book(n_labs: int, n_vendors: int) -> OfferBook:
     return OfferBookBuilder(n_labs, n_vendors).build()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # built every year: not frozen (a frozen init is ~5x slower)
 class OfferBook:
     """Every offer of the year, one entry per (lab, offer), grouped by lab: the :class:`Layout`
     (which offers exist) and their prices. ``cost`` is the price per unit of value the buyer
@@ -272,7 +272,7 @@ def as_list(x: Sequence[Any] | npt.NDArray[Any]) -> list[Any]:
     return x.tolist() if isinstance(x, np.ndarray) else list(x)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # built every year: not frozen (a frozen init is ~5x slower)
 class Weights:
     """Each lab's logit weights over all its primary offers, ``(cheapest / cost) ** elasticity``
     per entry, and its cheapest cost. Over any open subset of offers that keeps a lab's cheapest
@@ -510,7 +510,7 @@ def fill_fraction(total: list[float], capacity: list[float]) -> list[float]:
     ]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # built every year: not frozen (a frozen init is ~5x slower)
 class Caps:
     """This year's quantity limits on orders.
 
@@ -526,7 +526,7 @@ class Caps:
     rental_pool: float = 0.0  #: H100e-years that hosts offer to renters this year
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # built every year: not frozen (a frozen init is ~5x slower)
 class Buyers:
     """Per-lab inputs of the clearing: money to spend, home nation and leakage shares."""
 
@@ -538,7 +538,7 @@ class Buyers:
     domestic_min: FloatArray
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # built every year: not frozen (a frozen init is ~5x slower)
 class Orders:
     """Filled orders of the year, round by round: book entry, money paid and chips."""
 
@@ -658,7 +658,7 @@ def clear(
         feasible = power.feasible(chips, draw)
         wants = ordered if feasible is None else _sum_by(group, feasible, n_vendors + 1).tolist()
         fill = fill_fraction(ordered, cap_left)
-        scaled = any(f != 1.0 for f in fill)
+        scaled = fill.count(1.0) != len(fill)  # (any fill below 1)
         if scaled:
             by_entry = np.array(fill)[group]
             chips *= by_entry
@@ -746,7 +746,7 @@ class PowerCap:
             return None
         kw, nat, wanted = draw
         by_nation = self._fill(wanted.tolist())
-        if all(f == 1.0 for f in by_nation):
+        if by_nation.count(1.0) == len(by_nation):
             return None
         out: FloatArray = chips * np.where(kw > 0, np.array(by_nation)[nat], 1.0)
         return out
@@ -760,7 +760,7 @@ class PowerCap:
         want = wanted.tolist()
         self.touched_any = self.touched_any or any(w > 0 for w in want)
         by_nation = self._fill(want)
-        if all(f == 1.0 for f in by_nation):  # power for every order: nothing to scale
+        if by_nation.count(1.0) == len(by_nation):  # power for every order: nothing to scale
             self.used = [u + w for u, w in zip(self.used, want, strict=True)]
             return False
         fill = np.where(kw > 0, np.array(by_nation)[nat], 1.0)
@@ -847,7 +847,7 @@ class Tier2Cap:
         self.touched_any = True
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # built every year: not frozen (a frozen init is ~5x slower)
 class Delivery:
     """What the filled orders deliver, per lab, vendor and flow (see :func:`deliver`)."""
 

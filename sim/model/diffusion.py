@@ -57,7 +57,7 @@ def teacher_levels(
     return out
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # built every year: not frozen (a frozen init is ~5x slower)
 class Board:
     """The year's teachers as every student sees them: their :func:`teacher_levels`, the best
     and the second-best open-weight model (indices, -1 if none: the first at the highest level)

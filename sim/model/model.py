@@ -11,7 +11,6 @@ parameters are read and written by path (:mod:`sim.model.params`).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import Any
 
 import mesa
@@ -285,7 +284,8 @@ class ComputeRaceModel(mesa.Model):
         budget = np.array([lab.compute_budget for lab in self.labs])
         if book.n_labs > n:
             budget = np.concatenate([f * budget, (1.0 - f) * budget])
-        self.buyers = replace(buyers, budget=budget)
+        buyers.budget = budget
+        self.buyers = buyers
 
     def _smuggling(self) -> float:
         """Share of denied money that leaks into smuggling at this year's enforcement."""
@@ -304,7 +304,8 @@ class ComputeRaceModel(mesa.Model):
         by_nation = [
             trade.smuggle_share(base, lognormal_noise(w.smuggling_noise_sd, z)) for z in noise
         ]
-        buyers = replace(self.buyers, smuggle=np.array(by_nation)[self.buyers.nation])
+        buyers = self.buyers  # this year's smuggling, with its noise per buyer nation
+        buyers.smuggle = np.array(by_nation)[buyers.nation]
         caps = trade.caps(
             c, self.labs, self.nations, self.vendors, self.book.layout, self.rental_pool
         )
