@@ -195,11 +195,12 @@ def choose_efficiency_share(lab: Lab, world: World, trends: Trends) -> float:
         return lab.efficiency_share_max
     if lab.strategy == "fixed":
         return lab.efficiency_share
-    bound = lab.total_stock * lab.flagship_share > trends.cluster_cap
+    stock = lab.total_stock
+    bound = stock * lab.flagship_share > trends.cluster_cap
     boost = 1.0 + w.necessity_offset * lab.constraint
     target = best_efficiency_share(
         lab.budget,
-        lab.total_stock,
+        stock,
         lab.effective_price,
         w.depreciation,
         w.frontier_efficiency_growth**boost,

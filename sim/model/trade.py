@@ -166,17 +166,21 @@ def list_prices(
     rules' share of the year is ``first_share``."""
     n = len(labs)
     split = [0.0] * len(book)
+    # every offer open: the shares are the logit weights at the training cost, renormalised
+    weights = clearing.weigh(book, elasticity, (book.price / book.quality).tolist())
     clearing.split_labs(
         book.layout,
         range(book.n_labs),
         [True] * len(book),
-        (book.price / book.quality).tolist(),
+        [],
         elasticity,
         None,
         buyers.smuggle.tolist(),
         buyers.rent.tolist(),
         buyers.domestic_min.tolist(),
         split,
+        weights.share,
+        True,
     )
     shares = np.array(split)
     if book.n_labs > n:
