@@ -56,7 +56,8 @@ class FrontierHistory:
         """Months since the frontier first reached ``score`` (0 at or above the frontier)."""
         if not self.levels or score >= self.levels[-1]:
             return 0.0
-        return max(0.0, 12.0 * (year - self.first_reached(score)))
+        months = 12.0 * (year - self.first_reached(score))
+        return months if months > 0.0 else 0.0
 
 
 def train_lab(lab: Lab, nation: Nation, world: World, trends: Trends, demand_growth: float) -> None:
@@ -100,8 +101,10 @@ def train_lab(lab: Lab, nation: Nation, world: World, trends: Trends, demand_gro
     lab.training_h100e = raw
     cap = tr.cluster_cap
     if nation.grid is not None:
-        cap = min(cap, w.max_site_share * nation.grid.capacity_gw * 1e6 / tr.kw_per_h100e)
-    lab.cluster = min(raw * lab.flagship_share, cap)
+        site = w.max_site_share * nation.grid.capacity_gw * 1e6 / tr.kw_per_h100e
+        cap = site if site < cap else cap
+    run = raw * lab.flagship_share
+    lab.cluster = cap if cap < run else run
     lab.training_flop = training_flop(
         lab.cluster, w.utilisation, tr.run_duration, w.seconds_per_year, w.h100e_flops, lab.quality
     )

@@ -107,7 +107,10 @@ def channel_gain(gap: float, share: float, max_bonus: float) -> float:
     """OOM gained from a teacher ``gap`` OOM ahead: ``min(share x gap, max_bonus)``, never the gap."""
     if gap <= 0.0 or share <= 0.0 or max_bonus <= 0.0:
         return 0.0
-    return min(share * gap, max_bonus, gap)
+    gain = share * gap  # min(share * gap, max_bonus, gap), without a builtin call
+    if max_bonus < gain:
+        gain = max_bonus
+    return gap if gap < gain else gain
 
 
 def distillation_bonus(

@@ -192,7 +192,8 @@ def list_prices(
     eff_cost = np.bincount(lab_of, shares * book.price / book.quality, n).tolist()
     for i, lab in enumerate(labs):
         lab.list_price = eff_cost[i] / spent[i] if spent[i] > 0 else math.inf
-        lab.effective_price = lab.list_price / max(lab.fill_rate, min_fill_rate)
+        fill = lab.fill_rate
+        lab.effective_price = lab.list_price / (min_fill_rate if min_fill_rate > fill else fill)
 
 
 @functools.lru_cache(maxsize=256)
@@ -380,7 +381,8 @@ def settle_labs(labs: Sequence[Lab], got: clearing.Delivery) -> None:
         lab.bought_class = bought_class[i]
         lab.bought_serve = bought_serve[i]
         # max(): rounding can leave a few 1e-8 dollars below zero when everything was spent
-        lab.cash = max(0.0, lab.budget - lab.efficiency_spend - lab.compute_spend)
+        cash = lab.budget - lab.efficiency_spend - lab.compute_spend
+        lab.cash = cash if cash > 0.0 else 0.0
         if lab.compute_budget > 0:
             lab.fill_rate = lab.compute_spend / lab.compute_budget
 
