@@ -577,10 +577,10 @@ def clear(
     lab, vendor = lay.lab, lay.vendor
     nation = buyers.nation[lab]
     unspent = buyers.budget.tolist()  # per lab
-    money_floor = [MONEY_LEFT * max(b, 1.0) for b in unspent]
+    money_floor = [MONEY_LEFT * (1.0 if b < 1.0 else b) for b in unspent]  # (max(b, 1.0))
     # Rented compute draws on the hosts' pool, counted as a "vendor" after the real ones.
     cap_left = [*capacity.tolist(), caps.rental_pool]
-    sold_out_below = [SOLD_OUT * max(c, 1.0) for c in cap_left]
+    sold_out_below = [SOLD_OUT * (1.0 if c < 1.0 else c) for c in cap_left]
     cap_group = np.where(lay.uses_capacity, vendor, n_vendors)
     licence = LicenceCap(
         caps.licence_chips, lay, vendor * n_nations + nation, n_vendors * n_nations
@@ -671,7 +671,7 @@ def clear(
         # Orders nobody rationed were all sold: their sums are the ones already made.
         sold = _sum_by(group, chips, n_vendors + 1).tolist() if scaled or power_scaled else ordered
         # (a vendor saw at least what it sold: power left after rationing can exceed the estimate)
-        demand = [d + max(w, s) for d, w, s in zip(demand, wants, sold, strict=False)]
+        demand = [d + (s if s > w else w) for d, w, s in zip(demand, wants, sold, strict=False)]
         cap_left = [left - s for left, s in zip(cap_left, sold, strict=True)]
         for li, m in zip(
             e_lab.tolist(), money.tolist(), strict=True

@@ -176,10 +176,10 @@ def learn(
         if i_open < 0:
             return 0.0, ""
         total = channel_gain(levels[i_open] - own, s_open, cap)
-        return min(total, cap), teachers[i_open].lab if total > 0 else ""
+        return (cap if cap < total else total), teachers[i_open].lab if total > 0 else ""
     g_api = a_api * channel_gain(best_api - own, s_api, cap)
     if i_open < 0:
-        return min(g_api, cap), teachers[i_api].lab if g_api > 0 else ""
+        return (cap if cap < g_api else g_api), teachers[i_api].lab if g_api > 0 else ""
     # both channels: the bigger gain first, then the other closes a share of the gap left
     best_open = levels[i_open]
     g_open = channel_gain(best_open - own, s_open, cap)
@@ -189,4 +189,4 @@ def learn(
     else:
         total = g_open + a_api * channel_gain(best_api - (own + g_open), s_api, cap - g_open)
         who = teachers[i_open].lab
-    return min(total, cap), who if total > 0 else ""
+    return (cap if cap < total else total), who if total > 0 else ""  # (min without a call)

@@ -45,7 +45,7 @@ def capability_weights(levels: Sequence[float]) -> list[float]:
     if not levels:
         return []
     top = max(levels)
-    w = [10.0 ** max(v - top, -30.0) for v in levels]
+    w = [10.0 ** (-30.0 if v - top < -30.0 else v - top) for v in levels]  # (max(v - top, -30))
     total = sum(w)
     return [x / total for x in w]
 
@@ -150,7 +150,7 @@ def share_demand(
     top = max(lab.oom for lab in labs)
     best_eff = max(lab.log_eff for lab in labs)
     attract = [
-        10 ** max(w.market_oom_sensitivity * (lab.oom - top), -300.0)
+        10 ** (-300.0 if (x := w.market_oom_sensitivity * (lab.oom - top)) < -300.0 else x)
         * math.exp(w.serving_cost_elasticity * (lab.log_eff - best_eff))
         / lab.price_markup**2
         for lab in labs
