@@ -25,7 +25,7 @@ import functools
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple, TypeAlias
+from typing import Any, NamedTuple, TypeAlias, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -264,7 +264,9 @@ class OfferBook:
 def _sum_by(index: IntArray, weights: npt.ArrayLike, n: int) -> FloatArray:
     """Sums of ``weights`` per ``index`` (``n`` bins), added in index order (float, even when
     empty)."""
-    return np.bincount(index, weights, n).astype(np.float64, copy=False)
+    out = np.bincount(index, weights, n)
+    # (numpy gives float sums for weights, but integer zeros for an empty index)
+    return cast("FloatArray", out) if len(index) else out.astype(np.float64)
 
 
 def as_list(x: Sequence[Any] | npt.NDArray[Any]) -> list[Any]:
