@@ -1,8 +1,8 @@
 """Running a scenario over an ensemble: serially or on a process pool, streaming members back.
 
-Members are grouped into small chunks (about ten runs each, and at least five chunks per worker)
-so the pool stays busy and the first band can be drawn after the first chunk instead of at the
-end. Results are placed by member position, never by arrival, so a run on any number of workers
+Members are grouped into small chunks (at most ten runs, shrinking toward the end so that every
+process finishes at about the same time) so the pool stays busy and the first band can be drawn
+after the first chunk instead of at the end. Results are placed by member position, never by arrival, so a run on any number of workers
 equals the serial run bit for bit.
 
 Workers are reused for every scenario of one call: :func:`ensemble_pool` opens a pool that
@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 ENSEMBLE_DIR = "ensemble"  # under the shipped scenarios folder
 DEFAULT_FILE = "history-matched.json"
 CHUNK_MAX = 10
-CHUNKS_PER_WORKER = 5
+CHUNKS_PER_WORKER = 3  # a chunk takes at most 1 / (3 x processes) of the runs left
 
 Extract = Callable[[Any], Any]  # Result -> DataFrame (years x metrics) or (years, names, array)
 
@@ -213,9 +213,16 @@ class Progress:
         return self._build()
 
 
-def chunk_size(n: int, workers: int) -> int:
-    """Runs per task: at most ten, and enough tasks for every worker to get several."""
-    return max(1, min(CHUNK_MAX, math.ceil(n / (max(1, workers) * CHUNKS_PER_WORKER))))
+def chunk_sizes(n: int, workers: int) -> list[int]:
+    """Runs per task, in the order they are handed out: at most ten, and shrinking toward the end
+    (guided scheduling: each takes at most 1 / (3 x workers) of the runs left), so the processes
+    finish together instead of one idling while another runs a last chunk of ten."""
+    sizes: list[int] = []
+    left, slots = n, max(1, workers) * CHUNKS_PER_WORKER
+    while left > 0:
+        sizes.append(max(1, min(CHUNK_MAX, math.ceil(left / slots))))
+        left -= sizes[-1]
+    return sizes
 
 
 def run_ensemble(
@@ -278,8 +285,11 @@ def _run_plan(
     start = time.perf_counter()
     total = len(p.member_ids)
     items = [(i, p.seeds[i], p.values[i]) for i in range(total)]
-    size = chunk_size(total, pool.processes + pool.main_helps)
-    queue = deque(items[k : k + size] for k in range(0, total, size))
+    queue: deque[list[tuple[int, int, dict[str, float]]]] = deque()
+    at = 0
+    for size in chunk_sizes(total, pool.processes + pool.main_helps):
+        queue.append(items[at : at + size])
+        at += size
     slots: list[Any] = [None] * total
     done = 0
 
@@ -301,8 +311,8 @@ def _run_plan(
         while queue:
             here(queue.popleft())
         return build()
-    # keep every process fed (two chunks each in flight); this process takes chunks from the
-    # other end of the queue while it waits, and collects whatever has finished in between
+    # keep every process fed (two chunks each in flight); this process takes the next chunk
+    # while it waits, and collects whatever has finished in between
     depth = 2 * max(1, pool.processes)
     pending: set[Future] = set()
     try:
@@ -314,7 +324,7 @@ def _run_plan(
                     )
                 )
             if pool.main_helps and queue:
-                here(queue.pop())
+                here(queue.popleft())
             ready, pending = wait(
                 pending,
                 timeout=0 if pool.main_helps and queue else None,
