@@ -10,7 +10,7 @@ import pytest
 from ensemble_support import YEARS, tiny_ensemble
 
 from sim.ensembles import ensemble_pool, run_ensemble
-from sim.ensembles.runner import start_method
+from sim.ensembles.runner import chunk_sizes, start_method
 
 SHORT = {"horizon.years": YEARS}
 LINUX = sys.platform.startswith("linux")
@@ -44,3 +44,12 @@ def test_forked_and_spawned_workers_give_the_serial_result(method):
     assert par.seeds == serial.seeds and par.metrics == serial.metrics
     # the pool is reused for a second scenario, which differs from the first
     assert not np.array_equal(again.values, par.values, equal_nan=True)
+
+
+def test_chunks_cover_every_member_and_shrink_toward_the_end():
+    for n, workers in [(0, 2), (1, 2), (6, 1), (100, 2), (1600, 4)]:
+        sizes = chunk_sizes(n, workers)
+        assert sum(sizes) == n and all(1 <= s <= 10 for s in sizes)
+        assert sizes == sorted(sizes, reverse=True)  # big chunks first, small ones last
+    sizes = chunk_sizes(100, 2)
+    assert sizes[0] == 10 and sizes[-1] == 1  # no process is left running a last big chunk
