@@ -657,8 +657,12 @@ def clear(
         # (the power the orders draw: needed for the power caps, and for the first round's
         # record of the power wanted)
         draw = power.demand(entry, money) if power.limit is not None or round_ == 0 else None
-        feasible = power.feasible(chips, draw)
-        wants = ordered if feasible is None else _sum_by(group, feasible, n_vendors + 1).tolist()
+        power_fill = power.fill(draw)  # None: power for every order
+        wants = (
+            ordered
+            if power_fill is None
+            else _sum_by(group, chips * power_fill, n_vendors + 1).tolist()
+        )
         fill = fill_fraction(ordered, cap_left)
         scaled = fill.count(1.0) != len(fill)  # (any fill below 1)
         if scaled:
@@ -667,7 +671,8 @@ def clear(
             money *= by_entry
             if draw is not None:
                 draw = power.demand(entry, money)
-        power_scaled = power.apply(money, chips, draw)
+                power_fill = power.fill(draw)
+        power_scaled = power.apply(money, chips, draw, power_fill)
         if round_ == 0 and draw is not None:
             power_demand = draw[2]
         # Orders nobody rationed were all sold: their sums are the ones already made.
@@ -715,6 +720,7 @@ class PowerCap:
         self.kw = kw  # per entry: kW per H100e (0 for rented)
         self.price = price
         self.nation = nation
+        self.owned = kw > 0  # per entry: draws power
         self.used = [0.0] * n
         self.touched_any = False
 
@@ -725,7 +731,7 @@ class PowerCap:
         full = [u >= lim * (1 - CAP_USED) for u, lim in zip(self.used, self.limit, strict=True)]
         if True not in full:
             return None
-        out: BoolArray = (self.kw > 0) & np.array(full)[self.nation]
+        out: BoolArray = self.owned & np.array(full)[self.nation]
         return out
 
     def demand(self, entry: IntArray, money: FloatArray) -> Draw:
@@ -740,32 +746,33 @@ class PowerCap:
         left = [lim - u for lim, u in zip(self.limit, self.used, strict=True)]
         return fill_fraction(want, left)
 
-    def feasible(self, chips: FloatArray, draw: Draw | None) -> FloatArray | None:
-        """The chips of this round's orders that their buyers' free power could take (per order;
-        pro rata within a nation), without using any power; None when power takes them all.
-        ``draw`` is the orders' :meth:`demand`."""
+    def fill(self, draw: Draw | None) -> FloatArray | None:
+        """Per order, the share of it that its nation's free power could take (pro rata within a
+        nation; 1 for rented compute), or None when power takes every order whole. ``draw`` is
+        the orders' :meth:`demand`."""
         if self.limit is None or draw is None:
             return None
         kw, nat, wanted = draw
         by_nation = self._fill(wanted.tolist())
         if by_nation.count(1.0) == len(by_nation):
             return None
-        out: FloatArray = chips * np.where(kw > 0, np.array(by_nation)[nat], 1.0)
+        out: FloatArray = np.where(kw > 0, np.array(by_nation)[nat], 1.0)
         return out
 
-    def apply(self, money: FloatArray, chips: FloatArray, draw: Draw | None) -> bool:
-        """Scale this round's owned-chip orders down pro rata to each nation's free power;
-        whether any order was scaled. ``draw`` is the orders' :meth:`demand`."""
+    def apply(
+        self, money: FloatArray, chips: FloatArray, draw: Draw | None, fill: FloatArray | None
+    ) -> bool:
+        """Scale this round's owned-chip orders down pro rata to each nation's free power (by
+        ``fill``, their :meth:`fill` at ``draw``, their :meth:`demand`) and use the power; whether
+        any order was scaled."""
         if self.limit is None or draw is None:
             return False
         kw, nat, wanted = draw
         want = wanted.tolist()
         self.touched_any = self.touched_any or any(w > 0 for w in want)
-        by_nation = self._fill(want)
-        if by_nation.count(1.0) == len(by_nation):  # power for every order: nothing to scale
+        if fill is None:  # power for every order: nothing to scale
             self.used = [u + w for u, w in zip(self.used, want, strict=True)]
             return False
-        fill = np.where(kw > 0, np.array(by_nation)[nat], 1.0)
         chips *= fill
         money *= fill
         added = _sum_by(nat, kw * fill, len(self.used)).tolist()
