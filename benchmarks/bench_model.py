@@ -4,6 +4,10 @@ Prints median wall and CPU time of one 21-year ``baseline`` run in-process again
 target (issue 9), the time per phase of the year, runs per second, ``sim.run`` with its tables,
 10x the labs, and a longer horizon (2025-2100, 3.6x the years, since the schema ends at 2100).
 
+Timed runs follow warm-up runs: offer plans and layouts are cached per process
+(``sim.model.trade._plan``), as in an ensemble or a sweep, so a process's very first run costs
+~0.5 ms more. Per-year phase times include a small timer overhead.
+
 Usage: ``.venv/bin/python benchmarks/bench_model.py [--repeat N]``
 """
 

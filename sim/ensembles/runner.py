@@ -1,16 +1,20 @@
 """Running a scenario over an ensemble: serially or on a process pool, streaming members back.
 
-Members are grouped into small chunks (about ten runs each, and at least five chunks per worker)
-so the pool stays busy and the first band can be drawn after the first chunk instead of at the
-end. Results are placed by member position, never by arrival, so a run on any number of workers
+Members are grouped into small chunks (at most ten runs, shrinking toward the end so that every
+process finishes at about the same time) so the pool stays busy and the first band can be drawn
+after the first chunk instead of at the end. Results are placed by member position, never by arrival, so a run on any number of workers
 equals the serial run bit for bit.
 
-Workers are started with ``spawn`` (safe whatever threads the caller runs) and reused for every
-scenario of one call: :func:`ensemble_pool` opens a pool that several :func:`run_ensemble` calls
-share (``sputnik compare A B C`` pays the ~1 s worker start-up once). The calling process is one
-of the workers: it runs chunks while the spawned processes import the model and between
-collecting their results, so ``workers=2`` spawns one process and the first band comes from the
-first chunk this process runs.
+Workers are reused for every scenario of one call: :func:`ensemble_pool` opens a pool that
+several :func:`run_ensemble` calls share. The calling process is one of the workers: it runs
+chunks between collecting the others' results, so ``workers=2`` starts one process and the first
+band comes from the first chunk this process runs.
+
+How workers start (:func:`start_method`): on Linux, when the calling process runs no other Python
+thread, they are forked: a forked worker has the model already imported and starts in
+milliseconds. Otherwise (other threads, whose locks a fork could copy held; macOS; Windows) they
+are spawned: safe whatever the caller runs, but each spawned worker imports the model (~1 s), so
+this process runs chunks meanwhile and ``sputnik compare A B C`` pays that start-up once.
 """
 
 from __future__ import annotations
@@ -40,7 +44,7 @@ if TYPE_CHECKING:
 ENSEMBLE_DIR = "ensemble"  # under the shipped scenarios folder
 DEFAULT_FILE = "history-matched.json"
 CHUNK_MAX = 10
-CHUNKS_PER_WORKER = 5
+CHUNKS_PER_WORKER = 3  # a chunk takes at most 1 / (3 x processes) of the runs left
 
 Extract = Callable[[Any], Any]  # Result -> DataFrame (years x metrics) or (years, names, array)
 
@@ -67,6 +71,27 @@ def resolve_ensemble(ensemble: EnsembleFile | str | os.PathLike[str] | None) -> 
 
 
 # --- workers ---------------------------------------------------------------------------------
+
+
+def start_method() -> str:
+    """``"fork"`` if forking workers is safe here, else ``"spawn"``.
+
+    Fork copies only the calling thread: a lock another thread holds at that moment stays held
+    in the child forever. So fork only when this process runs no other Python thread (a web
+    server, a Dask client or a GUI do), and only on Linux (macOS system libraries are not
+    fork-safe). The native threads of numpy's BLAS pool are fork-safe (OpenBLAS re-initialises
+    them in the child)."""
+    import multiprocessing
+    import sys
+    import threading
+
+    if (
+        sys.platform.startswith("linux")
+        and "fork" in multiprocessing.get_all_start_methods()
+        and threading.active_count() == 1
+    ):
+        return "fork"
+    return "spawn"
 
 
 def _worker_start(parent: int) -> None:
@@ -124,12 +149,14 @@ class Pool:
 
 
 @contextlib.contextmanager
-def ensemble_pool(workers: int = 1) -> Iterator[Pool]:
-    """A pool for :func:`run_ensemble`: ``workers - 1`` spawned processes plus this one.
+def ensemble_pool(workers: int = 1, method: str | None = None) -> Iterator[Pool]:
+    """A pool for :func:`run_ensemble`: ``workers - 1`` worker processes plus this one.
 
-    This process works on chunks while the spawned ones start (~1 s to import the model) and
-    between collecting their results, so ``workers=2`` costs one import, not two, and the first
-    band is ready after the first chunk. Use one pool for several scenarios.
+    ``method`` is how the workers start (default: :func:`start_method`). Forked workers start at
+    once with the model imported; spawned ones import it (~1 s) while this process works on
+    chunks, so ``workers=2`` costs one import, not two. This process also works between
+    collecting results, and the first band is ready after the first chunk. Use one pool for
+    several scenarios.
     """
     if not isinstance(workers, int) or workers < 1:
         raise UserError(f"workers: {workers!r} is invalid: must be a whole number >= 1")
@@ -139,16 +166,33 @@ def ensemble_pool(workers: int = 1) -> Iterator[Pool]:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
+    method = method or start_method()
+    if method == "fork":  # what the workers will run, imported once here and inherited
+        import sim.ensembles.extract  # noqa: F401
+        import sim.results  # noqa: F401
     ex = ProcessPoolExecutor(
         max_workers=workers - 1,
-        mp_context=multiprocessing.get_context("spawn"),
+        mp_context=multiprocessing.get_context(method),
         initializer=_worker_start,
         initargs=(os.getpid(),),
     )
     try:
+        if method == "fork":
+            _fork_now(ex)
         yield Pool(ex, workers - 1)
     finally:
         ex.shutdown(wait=True, cancel_futures=True)
+
+
+def _fork_now(ex: Executor) -> None:
+    """Fork the pool's workers now, while this process is known to run one Python thread (the
+    pool's own manager thread starts after them). Python 3.12+ warns on any fork of a process
+    with native threads; the only ones here are the BLAS pool's, which are fork-safe."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*multi-threaded.*", category=DeprecationWarning)
+        ex.submit(os.getpid).result()
 
 
 # --- the ensemble run -------------------------------------------------------------------------
@@ -169,9 +213,16 @@ class Progress:
         return self._build()
 
 
-def chunk_size(n: int, workers: int) -> int:
-    """Runs per task: at most ten, and enough tasks for every worker to get several."""
-    return max(1, min(CHUNK_MAX, math.ceil(n / (max(1, workers) * CHUNKS_PER_WORKER))))
+def chunk_sizes(n: int, workers: int) -> list[int]:
+    """Runs per task, in the order they are handed out: at most ten, and shrinking toward the end
+    (guided scheduling: each takes at most 1 / (3 x workers) of the runs left), so the processes
+    finish together instead of one idling while another runs a last chunk of ten."""
+    sizes: list[int] = []
+    left, slots = n, max(1, workers) * CHUNKS_PER_WORKER
+    while left > 0:
+        sizes.append(max(1, min(CHUNK_MAX, math.ceil(left / slots))))
+        left -= sizes[-1]
+    return sizes
 
 
 def run_ensemble(
@@ -234,8 +285,11 @@ def _run_plan(
     start = time.perf_counter()
     total = len(p.member_ids)
     items = [(i, p.seeds[i], p.values[i]) for i in range(total)]
-    size = chunk_size(total, pool.processes + pool.main_helps)
-    queue = deque(items[k : k + size] for k in range(0, total, size))
+    queue: deque[list[tuple[int, int, dict[str, float]]]] = deque()
+    at = 0
+    for size in chunk_sizes(total, pool.processes + pool.main_helps):
+        queue.append(items[at : at + size])
+        at += size
     slots: list[Any] = [None] * total
     done = 0
 
@@ -257,8 +311,8 @@ def _run_plan(
         while queue:
             here(queue.popleft())
         return build()
-    # keep every process fed (two chunks each in flight); this process takes chunks from the
-    # other end of the queue while it waits, and collects whatever has finished in between
+    # keep every process fed (two chunks each in flight); this process takes the next chunk
+    # while it waits, and collects whatever has finished in between
     depth = 2 * max(1, pool.processes)
     pending: set[Future] = set()
     try:
@@ -270,7 +324,7 @@ def _run_plan(
                     )
                 )
             if pool.main_helps and queue:
-                here(queue.pop())
+                here(queue.popleft())
             ready, pending = wait(
                 pending,
                 timeout=0 if pool.main_helps and queue else None,

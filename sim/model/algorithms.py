@@ -40,10 +40,15 @@ def catchup_gain(
     A follower closes ``rate_open`` of its gap to the best open-weight lab and ``rate_closed`` of
     the remaining gap to the best lab overall, both scaled by ``diffusion`` (0 closes diffusion).
     """
-    gap_open = max(0.0, best_open - log_eff)
-    gap_rest = max(0.0, best_all - max(log_eff, best_open))
+    # (max and min of two numbers as conditionals: per lab and year, a builtin call costs ~5x)
+    gap_open = best_open - log_eff
+    gap_open = gap_open if gap_open > 0.0 else 0.0
+    gap_rest = best_all - (best_open if best_open > log_eff else log_eff)
+    gap_rest = gap_rest if gap_rest > 0.0 else 0.0
     gain = diffusion * (rate_open * gap_open + rate_closed * gap_rest)
-    return min(gain, max(0.0, best_all - log_eff))
+    room = best_all - log_eff
+    room = room if room > 0.0 else 0.0
+    return room if room < gain else gain
 
 
 def training_flop(
@@ -93,18 +98,21 @@ def best_efficiency_share(
     """
     if budget <= 0:
         return lo
-    base = max(stock_h100e * (1.0 - depreciation), 1.0)
+    base = stock_h100e * (1.0 - depreciation)
+    base = 1.0 if base < 1.0 else base  # max(base, 1.0)
     # d own_rd_gain / d spend = k x / (spend (1 + x)^2), x = (spend / reference)^elasticity
     k = 2.0 * math.log(rd_rate) * rd_elasticity
     held = effective_price * base
     # The bisection of :func:`bisect` over the excess marginal value of R&D (at the ends, then 12
     # halvings: the share to ~1e-4, finer changes nothing visible), written out without a
     # function call per evaluation because it runs for every adaptive lab every year.
-    spend = max(lo * budget, 1.0)
+    spend = lo * budget
+    spend = 1.0 if spend < 1.0 else spend
     x: float = (spend / rd_reference) ** rd_elasticity
     if k * x / (spend * (1.0 + x) ** 2) - compute_value / (held + (1 - lo) * budget) <= 0:
         return lo
-    spend = max(hi * budget, 1.0)
+    spend = hi * budget
+    spend = 1.0 if spend < 1.0 else spend
     x = (spend / rd_reference) ** rd_elasticity
     if k * x / (spend * (1.0 + x) ** 2) - compute_value / (held + (1 - hi) * budget) >= 0:
         return hi
@@ -173,13 +181,16 @@ def constraints(labs: Sequence[Lab], nations: Mapping[str, Nation]) -> None:
     p_ref = free[len(free) // 2] if free else 1.0
     for lab in labs:
         price = lab.list_price
-        lab.constraint = max(0.0, 1.0 - p_ref / price) if math.isfinite(price) else 1.0
+        c = 1.0 - p_ref / price if math.isfinite(price) else 1.0
+        lab.constraint = c if c > 0.0 else 0.0  # (c is 1.0 when not finite)
 
 
 def necessity_target(constraint: float, offset: float) -> float:
     """The necessity edge (ln) a lab with this constraint works toward: ``offset`` times the log of
     its price disadvantage ``1 / (1 - constraint)``."""
-    return offset * -math.log(1.0 - min(max(constraint, 0.0), 0.99))
+    c = 0.0 if constraint < 0.0 else constraint  # (conditionals: see catchup_gain)
+    c = 0.99 if c > 0.99 else c
+    return offset * -math.log(1.0 - c)
 
 
 def choose_efficiency_share(lab: Lab, world: World, trends: Trends) -> float:
@@ -195,11 +206,12 @@ def choose_efficiency_share(lab: Lab, world: World, trends: Trends) -> float:
         return lab.efficiency_share_max
     if lab.strategy == "fixed":
         return lab.efficiency_share
-    bound = lab.total_stock * lab.flagship_share > trends.cluster_cap
+    stock = lab.total_stock
+    bound = stock * lab.flagship_share > trends.cluster_cap
     boost = 1.0 + w.necessity_offset * lab.constraint
     target = best_efficiency_share(
         lab.budget,
-        lab.total_stock,
+        stock,
         lab.effective_price,
         w.depreciation,
         w.frontier_efficiency_growth**boost,

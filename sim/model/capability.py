@@ -16,6 +16,8 @@ from sim.model.penalties import domestic_penalty, hardware_penalty
 from sim.model.serving import assign_serving, serving_units_needed
 from sim.model.trends import Trends
 
+assert (FULL, LINK, MEM, DOM) == (0, 1, 2, 3)  # a fleet's classes unpack in this order
+
 
 class FrontierHistory:
     """Running maximum of the frontier OOM score by year, for lag look-ups.
@@ -54,7 +56,8 @@ class FrontierHistory:
         """Months since the frontier first reached ``score`` (0 at or above the frontier)."""
         if not self.levels or score >= self.levels[-1]:
             return 0.0
-        return max(0.0, 12.0 * (year - self.first_reached(score)))
+        months = 12.0 * (year - self.first_reached(score))
+        return months if months > 0.0 else 0.0
 
 
 def train_lab(lab: Lab, nation: Nation, world: World, trends: Trends, demand_growth: float) -> None:
@@ -63,31 +66,45 @@ def train_lab(lab: Lab, nation: Nation, world: World, trends: Trends, demand_gro
     ``flagship_share`` into its largest run, capped by the world's largest cluster and by a share
     of its nation's power; own capability = log10(FLOP x efficiency x necessity edge)."""
     w, tr = world, trends
-    lab.serve_need = serving_units_needed(
+    lab.serve_need = need = serving_units_needed(
         lab.demand_usd * demand_growth, w.serving_cost_share, tr.serve_unit_cost
     )
-    bw = [s / f if f > 0 else 0.0 for s, f in zip(lab.serve, lab.flop, strict=True)]
+    flop = lab.flop
+    bw = [s / f if f > 0 else 0.0 for s, f in zip(lab.serve, flop, strict=True)]
     left, lab.serve_covered = assign_serving(
-        lab.flop, bw, lab.serve_need, SERVE_ORDER, w.serving_fleet_max_share * sum(lab.flop)
+        flop, bw, need, SERVE_ORDER, w.serving_fleet_max_share * sum(flop)
     )
-    spent = lab.cum_efficiency_spend
-    q_link = 1.0 - hardware_penalty(w.variant_training_penalty, spent, w.penalty_mitigation_usd)
-    q_dom = 1.0 - domestic_penalty(
-        nation.domestic_penalty_base,
-        nation.cum_domestic_h100e,
-        w.domestic_penalty_learning_h100e,
-        spent,
-        w.penalty_mitigation_usd,
-    )
+    full, link, mem, dom = left
     rented = lab.stock[RENTED]
-    raw = left[FULL] + left[LINK] + left[MEM] + left[DOM] + rented
-    good = left[FULL] + rented + left[MEM] + left[LINK] * q_link + left[DOM] * q_dom
+    raw = full + link + mem + dom + rented
+    good = full + rented + mem
+    # A class with no compute adds 0.0 to the sum whatever its penalty: skip the penalty.
+    if link:
+        good += link * (
+            1.0
+            - hardware_penalty(
+                w.variant_training_penalty, lab.cum_efficiency_spend, w.penalty_mitigation_usd
+            )
+        )
+    if dom:
+        good += dom * (
+            1.0
+            - domestic_penalty(
+                nation.domestic_penalty_base,
+                nation.cum_domestic_h100e,
+                w.domestic_penalty_learning_h100e,
+                lab.cum_efficiency_spend,
+                w.penalty_mitigation_usd,
+            )
+        )
     lab.quality = good / raw if raw > 0 else 1.0
     lab.training_h100e = raw
     cap = tr.cluster_cap
     if nation.grid is not None:
-        cap = min(cap, w.max_site_share * nation.grid.capacity_gw * 1e6 / tr.kw_per_h100e)
-    lab.cluster = min(raw * lab.flagship_share, cap)
+        site = w.max_site_share * nation.grid.capacity_gw * 1e6 / tr.kw_per_h100e
+        cap = site if site < cap else cap
+    run = raw * lab.flagship_share
+    lab.cluster = cap if cap < run else run
     lab.training_flop = training_flop(
         lab.cluster, tr.utilisation, tr.run_duration, w.seconds_per_year, w.h100e_flops, lab.quality
     )

@@ -25,7 +25,7 @@ import functools
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple, TypeAlias
+from typing import Any, NamedTuple, TypeAlias, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -112,60 +112,69 @@ class Layout:
     plain: list[bool]
 
     @classmethod
-    def of(cls, keys: list[tuple[int, int, int, int, bool]], n_labs: int) -> Layout:
+    def of(cls, keys: Sequence[tuple[int, int, int, int, bool]], n_labs: int) -> Layout:
         """The layout of offers ``keys`` = (lab, vendor, channel, pclass, denied), grouped by lab
-        in lab order."""
-        if any(a[0] > b[0] for a, b in zip(keys, keys[1:], strict=False)):
-            raise ValueError("offers must be grouped by lab, in lab order")
-        cols = list(zip(*keys, strict=True)) if keys else [(), (), (), (), ()]
-        lab, vendor, channel, pclass = (np.array(c, dtype=np.intp) for c in cols[:4])
-        denied = np.array(cols[4], dtype=np.bool_)
-        primary = (channel != SMUGGLED) & (channel != RENTED)
-        first = [len(keys)] * n_labs
-        last = [0] * n_labs
-        twins: dict[tuple[int, int, int], int] = {}
-        for i, (li, vi, ch, _, _) in enumerate(keys):
-            first[li] = min(first[li], i)
-            last[li] = i + 1
-            if ch in (SMUGGLED, RENTED):
-                twins[(li, vi, ch)] = i
-        leaks: list[list[tuple[int, int, int]]] = [[] for _ in range(n_labs)]
-        domestic: list[list[int]] = [[] for _ in range(n_labs)]
-        primary_entries: list[list[int]] = [[] for _ in range(n_labs)]
-        allowed: list[list[int]] = [[] for _ in range(n_labs)]
-        for i, (li, vi, ch, _, is_denied) in enumerate(keys):
-            if ch not in (SMUGGLED, RENTED):
-                primary_entries[li].append(i)
-                if not is_denied:
-                    allowed[li].append(i)
-            if is_denied:
-                leaks[li].append(
-                    (i, twins.get((li, vi, SMUGGLED), -1), twins.get((li, vi, RENTED), -1))
-                )
-            if ch == DOMESTIC:
-                domestic[li].append(i)
-        return cls(
-            keys,
-            lab,
-            vendor,
-            channel,
-            pclass,
-            denied,
-            primary,
-            primary & ~denied,
-            channel != RENTED,
-            (primary & ~denied).tolist(),
-            [(f, max(f, e)) for f, e in zip(first, last, strict=True)],
-            primary_entries,
-            allowed,
-            leaks,
-            domestic,
-            [
-                [i for i in range(f, e) if keys[i][2] != DOMESTIC]
-                for f, e in zip(first, last, strict=True)
-            ],
-            [len(allowed[li]) == max(0, last[li] - first[li]) for li in range(n_labs)],
-        )
+        in lab order.
+
+        Layouts are immutable and few (a run has two or three; an ensemble's runs share them):
+        each is built once per process and shared."""
+        return _layout(tuple(keys), n_labs)
+
+
+@functools.lru_cache(maxsize=256)
+def _layout(keys: tuple[tuple[int, int, int, int, bool], ...], n_labs: int) -> Layout:
+    """:meth:`Layout.of`, built."""
+    if any(a[0] > b[0] for a, b in zip(keys, keys[1:], strict=False)):
+        raise ValueError("offers must be grouped by lab, in lab order")
+    cols = list(zip(*keys, strict=True)) if keys else [(), (), (), (), ()]
+    lab, vendor, channel, pclass = (np.array(c, dtype=np.intp) for c in cols[:4])
+    denied = np.array(cols[4], dtype=np.bool_)
+    primary = (channel != SMUGGLED) & (channel != RENTED)
+    first = [len(keys)] * n_labs
+    last = [0] * n_labs
+    twins: dict[tuple[int, int, int], int] = {}
+    for i, (li, vi, ch, _, _) in enumerate(keys):
+        first[li] = min(first[li], i)
+        last[li] = i + 1
+        if ch in (SMUGGLED, RENTED):
+            twins[(li, vi, ch)] = i
+    leaks: list[list[tuple[int, int, int]]] = [[] for _ in range(n_labs)]
+    domestic: list[list[int]] = [[] for _ in range(n_labs)]
+    primary_entries: list[list[int]] = [[] for _ in range(n_labs)]
+    allowed: list[list[int]] = [[] for _ in range(n_labs)]
+    for i, (li, vi, ch, _, is_denied) in enumerate(keys):
+        if ch not in (SMUGGLED, RENTED):
+            primary_entries[li].append(i)
+            if not is_denied:
+                allowed[li].append(i)
+        if is_denied:
+            leaks[li].append(
+                (i, twins.get((li, vi, SMUGGLED), -1), twins.get((li, vi, RENTED), -1))
+            )
+        if ch == DOMESTIC:
+            domestic[li].append(i)
+    return Layout(
+        list(keys),
+        lab,
+        vendor,
+        channel,
+        pclass,
+        denied,
+        primary,
+        primary & ~denied,
+        channel != RENTED,
+        (primary & ~denied).tolist(),
+        [(f, max(f, e)) for f, e in zip(first, last, strict=True)],
+        primary_entries,
+        allowed,
+        leaks,
+        domestic,
+        [
+            [i for i in range(f, e) if keys[i][2] != DOMESTIC]
+            for f, e in zip(first, last, strict=True)
+        ],
+        [len(allowed[li]) == max(0, last[li] - first[li]) for li in range(n_labs)],
+    )
 
 
 @dataclass(slots=True)
@@ -230,7 +239,7 @@ def empty_book(n_labs: int, n_vendors: int) -> OfferBook:
     return OfferBookBuilder(n_labs, n_vendors).build()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # built every year: not frozen (a frozen init is ~5x slower)
 class OfferBook:
     """Every offer of the year, one entry per (lab, offer), grouped by lab: the :class:`Layout`
     (which offers exist) and their prices. ``cost`` is the price per unit of value the buyer
@@ -255,7 +264,9 @@ class OfferBook:
 def _sum_by(index: IntArray, weights: npt.ArrayLike, n: int) -> FloatArray:
     """Sums of ``weights`` per ``index`` (``n`` bins), added in index order (float, even when
     empty)."""
-    return np.bincount(index, weights, n).astype(np.float64, copy=False)
+    out = np.bincount(index, weights, n)
+    # (numpy gives float sums for weights, but integer zeros for an empty index)
+    return cast("FloatArray", out) if len(index) else out.astype(np.float64)
 
 
 def as_list(x: Sequence[Any] | npt.NDArray[Any]) -> list[Any]:
@@ -263,7 +274,7 @@ def as_list(x: Sequence[Any] | npt.NDArray[Any]) -> list[Any]:
     return x.tolist() if isinstance(x, np.ndarray) else list(x)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # built every year: not frozen (a frozen init is ~5x slower)
 class Weights:
     """Each lab's logit weights over all its primary offers, ``(cheapest / cost) ** elasticity``
     per entry, and its cheapest cost. Over any open subset of offers that keeps a lab's cheapest
@@ -422,6 +433,18 @@ def split_labs(
             _mandate(money, dom, lay.other_entries[li], mandate[li])
 
 
+def _may_buy(lay: Layout, li: int, is_open: Sequence[bool]) -> bool:
+    """False if lab ``li`` surely gets no share of its money at the open offers ``is_open``
+    (no open allowed offer, no open denied offer with an open smuggled or rented twin)."""
+    for i in lay.allowed_entries[li]:
+        if is_open[i]:
+            return True
+    for d, st, rt in lay.leaks[li]:
+        if is_open[d] and ((st >= 0 and is_open[st]) or (rt >= 0 and is_open[rt])):
+            return True
+    return False
+
+
 def _leak(
     lay: Layout,
     li: int,
@@ -489,7 +512,7 @@ def fill_fraction(total: list[float], capacity: list[float]) -> list[float]:
     ]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # built every year: not frozen (a frozen init is ~5x slower)
 class Caps:
     """This year's quantity limits on orders.
 
@@ -505,7 +528,7 @@ class Caps:
     rental_pool: float = 0.0  #: H100e-years that hosts offer to renters this year
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # built every year: not frozen (a frozen init is ~5x slower)
 class Buyers:
     """Per-lab inputs of the clearing: money to spend, home nation and leakage shares."""
 
@@ -517,7 +540,7 @@ class Buyers:
     domestic_min: FloatArray
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # built every year: not frozen (a frozen init is ~5x slower)
 class Orders:
     """Filled orders of the year, round by round: book entry, money paid and chips."""
 
@@ -555,11 +578,11 @@ def clear(
     lay = book.layout
     lab, vendor = lay.lab, lay.vendor
     nation = buyers.nation[lab]
-    remaining = buyers.budget.copy()
-    money_floor = (MONEY_LEFT * np.maximum(buyers.budget, 1.0)).tolist()
+    unspent = buyers.budget.tolist()  # per lab
+    money_floor = [MONEY_LEFT * (1.0 if b < 1.0 else b) for b in unspent]  # (max(b, 1.0))
     # Rented compute draws on the hosts' pool, counted as a "vendor" after the real ones.
     cap_left = [*capacity.tolist(), caps.rental_pool]
-    sold_out_below = [SOLD_OUT * max(c, 1.0) for c in cap_left]
+    sold_out_below = [SOLD_OUT * (1.0 if c < 1.0 else c) for c in cap_left]
     cap_group = np.where(lay.uses_capacity, vendor, n_vendors)
     licence = LicenceCap(
         caps.licence_chips, lay, vendor * n_nations + nation, n_vendors * n_nations
@@ -581,24 +604,32 @@ def clear(
             capped = tier2.touched | licence.touched.reshape(n_vendors, n_nations).any(axis=0)
             open_ &= ~((licence.closed() | tier2.closed()) & capped[nation])
         if power.touched_any:
-            open_ &= ~power.closed()
+            full = power.closed()
+            if full is not None:
+                open_ &= ~full
         n_open = _sum_by(lab, open_, n_labs).tolist()
-        left = remaining.tolist()
         active = [
             r > f and k != last
-            for r, f, k, last in zip(left, money_floor, n_open, last_open, strict=True)
+            for r, f, k, last in zip(unspent, money_floor, n_open, last_open, strict=True)
         ]
         if not any(active):
             break
         last_open = [k if a else last for k, a, last in zip(n_open, active, last_open, strict=True)]
-        split = [0.0] * len(cost)
         taking_part = [li for li, a in enumerate(active) if a]
+        is_open = open_.tolist()
+        if round_ > 0:  # a lab left only closed or denied offers without open twins buys nothing
+            taking_part = [li for li in taking_part if _may_buy(lay, li, is_open)]
+            if not taking_part:
+                break
+        split = [0.0] * len(cost)
         # With every offer open, the shares are those of all offers, known from the weights.
-        known = weights.share if round_ == 0 and weights is not None and open_.all() else None
+        known = (
+            weights.share if round_ == 0 and weights is not None and False not in is_open else None
+        )
         split_labs(
             lay,
             taking_part,
-            open_.tolist(),
+            is_open,
             cost,
             elasticity,
             weights,
@@ -614,7 +645,7 @@ def clear(
         if len(entry) == 0:
             break
         e_lab = lab[entry]
-        money = shares[entry] * remaining[e_lab]
+        money = shares[entry] * np.array(unspent)[e_lab]
         chips = money / book.price[entry] / book.chip_perf[entry]
         licence.apply(entry, money, chips)
         tier2.apply(entry, money, chips, book.chip_perf)
@@ -623,25 +654,38 @@ def clear(
         # Vendors see the orders their buyers could power: a chip its buyer has no power for is
         # not demand (else fabs would expand, and prices hold, for chips nobody can install).
         # Money turned away by a sold-out vendor comes back next round: count it again.
-        feasible = power.feasible(entry, money, chips)
-        wants = ordered if feasible is None else _sum_by(group, feasible, n_vendors + 1).tolist()
+        # (the power the orders draw: needed for the power caps, and for the first round's
+        # record of the power wanted)
+        draw = power.demand(entry, money) if power.limit is not None or round_ == 0 else None
+        power_fill = power.fill(draw)  # None: power for every order
+        wants = (
+            ordered
+            if power_fill is None
+            else _sum_by(group, chips * power_fill, n_vendors + 1).tolist()
+        )
         fill = fill_fraction(ordered, cap_left)
-        scaled = any(f != 1.0 for f in fill)
+        scaled = fill.count(1.0) != len(fill)  # (any fill below 1)
         if scaled:
             by_entry = np.array(fill)[group]
             chips *= by_entry
             money *= by_entry
-        wanted, power_scaled = power.apply(entry, money, chips)
-        if round_ == 0:
-            power_demand = wanted
+            if draw is not None:
+                draw = power.demand(entry, money)
+                power_fill = power.fill(draw)
+        power_scaled = power.apply(money, chips, draw, power_fill)
+        if round_ == 0 and draw is not None:
+            power_demand = draw[2]
         # Orders nobody rationed were all sold: their sums are the ones already made.
         sold = _sum_by(group, chips, n_vendors + 1).tolist() if scaled or power_scaled else ordered
         # (a vendor saw at least what it sold: power left after rationing can exceed the estimate)
-        demand = [d + max(w, s) for d, w, s in zip(demand, wants, sold, strict=False)]
+        demand = [d + (s if s > w else w) for d, w, s in zip(demand, wants, sold, strict=False)]
         cap_left = [left - s for left, s in zip(cap_left, sold, strict=True)]
-        np.subtract.at(remaining, e_lab, money)
+        for li, m in zip(
+            e_lab.tolist(), money.tolist(), strict=True
+        ):  # in order, as np.subtract.at
+            unspent[li] -= m
         parts.append((entry, money, chips))
-        if all(r <= f for r, f in zip(remaining.tolist(), money_floor, strict=True)):
+        if all(r <= f for r, f in zip(unspent, money_floor, strict=True)):
             break
     rented = caps.rental_pool - cap_left[n_vendors]
     if not parts:
@@ -655,6 +699,10 @@ def clear(
         power_demand,
         max(0.0, rented),
     )
+
+
+#: Power that a round's orders draw: kW per order, the buyer nation per order, kW per nation.
+Draw: TypeAlias = tuple[FloatArray, IntArray, FloatArray]
 
 
 class PowerCap:
@@ -672,21 +720,22 @@ class PowerCap:
         self.kw = kw  # per entry: kW per H100e (0 for rented)
         self.price = price
         self.nation = nation
+        self.owned = kw > 0  # per entry: draws power
         self.used = [0.0] * n
         self.touched_any = False
 
-    def closed(self) -> BoolArray:
-        """Owned-chip offers of nations whose power is used up."""
+    def closed(self) -> BoolArray | None:
+        """Owned-chip offers of nations whose power is used up (None if no nation's is)."""
         if self.limit is None:
-            return np.zeros(len(self.kw), dtype=np.bool_)
+            return None
         full = [u >= lim * (1 - CAP_USED) for u, lim in zip(self.used, self.limit, strict=True)]
-        out: BoolArray = (self.kw > 0) & np.array(full)[self.nation]
+        if True not in full:
+            return None
+        out: BoolArray = self.owned & np.array(full)[self.nation]
         return out
 
-    def _demand(
-        self, entry: IntArray, money: FloatArray
-    ) -> tuple[FloatArray, IntArray, FloatArray]:
-        """Per entry the kW these orders draw and the buyer nation; per nation the kW wanted."""
+    def demand(self, entry: IntArray, money: FloatArray) -> Draw:
+        """The power that orders of ``money`` on ``entry`` would draw (:class:`Draw`)."""
         kw = money / self.price[entry] * self.kw[entry]
         nat = self.nation[entry]
         return kw, nat, _sum_by(nat, kw, len(self.used))
@@ -697,38 +746,38 @@ class PowerCap:
         left = [lim - u for lim, u in zip(self.limit, self.used, strict=True)]
         return fill_fraction(want, left)
 
-    def feasible(self, entry: IntArray, money: FloatArray, chips: FloatArray) -> FloatArray | None:
-        """The chips of this round's orders that their buyers' free power could take (per entry;
-        pro rata within a nation), without using any power; None when power takes them all."""
-        if self.limit is None:
+    def fill(self, draw: Draw | None) -> FloatArray | None:
+        """Per order, the share of it that its nation's free power could take (pro rata within a
+        nation; 1 for rented compute), or None when power takes every order whole. ``draw`` is
+        the orders' :meth:`demand`."""
+        if self.limit is None or draw is None:
             return None
-        kw, nat, wanted = self._demand(entry, money)
+        kw, nat, wanted = draw
         by_nation = self._fill(wanted.tolist())
-        if all(f == 1.0 for f in by_nation):
+        if by_nation.count(1.0) == len(by_nation):
             return None
-        out: FloatArray = chips * np.where(kw > 0, np.array(by_nation)[nat], 1.0)
+        out: FloatArray = np.where(kw > 0, np.array(by_nation)[nat], 1.0)
         return out
 
     def apply(
-        self, entry: IntArray, money: FloatArray, chips: FloatArray
-    ) -> tuple[FloatArray, bool]:
-        """Scale this round's owned-chip orders down pro rata to each nation's free power;
-        returns the kW each nation wanted before scaling, and whether any order was scaled."""
-        kw, nat, wanted = self._demand(entry, money)
-        if self.limit is None:
-            return wanted, False
+        self, money: FloatArray, chips: FloatArray, draw: Draw | None, fill: FloatArray | None
+    ) -> bool:
+        """Scale this round's owned-chip orders down pro rata to each nation's free power (by
+        ``fill``, their :meth:`fill` at ``draw``, their :meth:`demand`) and use the power; whether
+        any order was scaled."""
+        if self.limit is None or draw is None:
+            return False
+        kw, nat, wanted = draw
         want = wanted.tolist()
         self.touched_any = self.touched_any or any(w > 0 for w in want)
-        by_nation = self._fill(want)
-        if all(f == 1.0 for f in by_nation):  # power for every order: nothing to scale
+        if fill is None:  # power for every order: nothing to scale
             self.used = [u + w for u, w in zip(self.used, want, strict=True)]
-            return wanted, False
-        fill = np.where(kw > 0, np.array(by_nation)[nat], 1.0)
+            return False
         chips *= fill
         money *= fill
         added = _sum_by(nat, kw * fill, len(self.used)).tolist()
         self.used = [u + a for u, a in zip(self.used, added, strict=True)]
-        return wanted, True
+        return True
 
 
 class LicenceCap:
@@ -807,7 +856,7 @@ class Tier2Cap:
         self.touched_any = True
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # built every year: not frozen (a frozen init is ~5x slower)
 class Delivery:
     """What the filled orders deliver, per lab, vendor and flow (see :func:`deliver`)."""
 

@@ -16,11 +16,13 @@ from sim.model.agents import H100_TPP, ChipVendor, Nation
 from sim.model.clearing import DOM, DOMESTIC, LEGAL, LICENSED, LINK, MEM, RENTED, SMUGGLED, Offer
 from sim.model.clearing import FULL as FULL_CLASS
 
+_offer = Offer._make  # (an Offer from a tuple, without the keyword-argument parsing)
+
 if TYPE_CHECKING:
     from sim.model.model import ComputeRaceModel
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # built every year: not frozen (a frozen init is ~5x slower)
 class Terms:
     """This year's market terms every offer shares (from the world parameters and trends)."""
 
@@ -192,22 +194,26 @@ class ExportControl:
             if vendor.nation != nation.key:
                 return []
             kd = terms.kw_factor_domestic
-            return [Offer(DOMESTIC, price + fac * kd, vendor.perf, DOM, False, price, sv, kw * kd)]
+            return [
+                _offer((DOMESTIC, price + fac * kd, vendor.perf, DOM, False, price, sv, kw * kd))
+            ]
         if not vendor.exports and vendor.nation != nation.key:
             return []
         if not (self.targets(nation) and self.controlled(vendor)):
-            return [Offer(LEGAL, price + fac, vendor.perf, FULL_CLASS, False, price, sv, kw)]
+            return [_offer((LEGAL, price + fac, vendor.perf, FULL_CLASS, False, price, sv, kw))]
         out: list[Offer] = []
         avail = self.variant_availability(terms.year)
         if avail > 0 and not nation.ban_compliant_imports:
             vchip = price * terms.variant_price_factor / avail
             if self.link_rule_only:  # A800/H800: full compute, cut links, a training penalty
-                out.append(Offer(LEGAL, vchip + fac, vendor.perf, LINK, False, vchip, sv, kw))
+                out.append(_offer((LEGAL, vchip + fac, vendor.perf, LINK, False, vchip, sv, kw)))
             else:  # H20-class: compute capped under the threshold, the flagship's memory kept
                 vperf = min(vendor.perf, self.tpp_threshold * 0.999 / H100_TPP)
                 kv = terms.kw_factor_variant
                 serve = sv * vendor.perf / vperf
-                out.append(Offer(LEGAL, vchip + fac * kv, vperf, MEM, False, vchip, serve, kw * kv))
+                out.append(
+                    _offer((LEGAL, vchip + fac * kv, vperf, MEM, False, vchip, serve, kw * kv))
+                )
         lic = self.licence
         licensable = lic.enabled and not nation.ban_compliant_imports
         ceiling = self.licence_ceiling(terms.best_controller_perf) if licensable else 0.0
@@ -218,14 +224,14 @@ class ExportControl:
             lperf = vendor.perf if flagship_licensable else ceiling * 0.999 / H100_TPP
             lchip = price * (1.0 + lic.fee_share * lic.fee_pass_through)
             serve = sv * vendor.perf / lperf
-            out.append(Offer(LICENSED, lchip + fac, lperf, FULL_CLASS, False, lchip, serve, kw))
+            out.append(_offer((LICENSED, lchip + fac, lperf, FULL_CLASS, False, lchip, serve, kw)))
         if flagship_licensable:
             return out
-        out.append(Offer(LEGAL, price + fac, vendor.perf, FULL_CLASS, True, price, sv, kw))
+        out.append(_offer((LEGAL, price + fac, vendor.perf, FULL_CLASS, True, price, sv, kw)))
         schip = price * (1 + terms.smuggling_premium)
-        out.append(Offer(SMUGGLED, schip + fac, vendor.perf, FULL_CLASS, False, price, sv, kw))
+        out.append(_offer((SMUGGLED, schip + fac, vendor.perf, FULL_CLASS, False, price, sv, kw)))
         if self.cloud_loophole_open and terms.rental_open:
             rent = terms.rental_price * (1 + terms.rental_abroad_premium)
             # Counted in H100e against the hosts' pool (chip_perf 1); rented compute trains only.
-            out.append(Offer(RENTED, rent, 1.0, FULL_CLASS, False, 0.0, 0.0, 0.0))
+            out.append(_offer((RENTED, rent, 1.0, FULL_CLASS, False, 0.0, 0.0, 0.0)))
         return out

@@ -48,13 +48,16 @@ def teacher_levels(
     weights after ``open_lag``, an API after ``api_lag``; lags divided by ``scale``)."""
     if scale > 0:
         open_lag, api_lag = open_lag / scale, api_lag / scale
-    return [
-        lagged_level(t.level_now, t.level_prev, open_lag if t.open_weights else api_lag)
-        for t in teachers
-    ]
+    # :func:`lagged_level` with each channel's lag clamped once
+    lag_open, lag_api = min(max(open_lag, 0.0), 1.0), min(max(api_lag, 0.0), 1.0)
+    out = []
+    for t in teachers:
+        lag = lag_open if t.open_weights else lag_api
+        out.append((1.0 - lag) * t.level_now + lag * t.level_prev)
+    return out
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # built every year: not frozen (a frozen init is ~5x slower)
 class Board:
     """The year's teachers as every student sees them: their :func:`teacher_levels`, the best
     and the second-best open-weight model (indices, -1 if none: the first at the highest level)
@@ -104,7 +107,10 @@ def channel_gain(gap: float, share: float, max_bonus: float) -> float:
     """OOM gained from a teacher ``gap`` OOM ahead: ``min(share x gap, max_bonus)``, never the gap."""
     if gap <= 0.0 or share <= 0.0 or max_bonus <= 0.0:
         return 0.0
-    return min(share * gap, max_bonus, gap)
+    gain = share * gap  # min(share * gap, max_bonus, gap), without a builtin call
+    if max_bonus < gain:
+        gain = max_bonus
+    return gap if gap < gain else gain
 
 
 def distillation_bonus(
@@ -166,23 +172,21 @@ def learn(
     for i, level, a in reachable:
         if i != me and (i_api < 0 or a * (level - own) > a_api * (best_api - own)):
             best_api, a_api, i_api = level, a, i
-    channels = []
-    if i_open >= 0:
-        best_open, who_open = levels[i_open], teachers[i_open].lab
-        channels.append(
-            (channel_gain(best_open - own, s_open, cap), best_open, s_open, 1.0, who_open)
-        )
-    if i_api >= 0:
-        who_api = teachers[i_api].lab
-        channels.append(
-            (a_api * channel_gain(best_api - own, s_api, cap), best_api, s_api, a_api, who_api)
-        )
-    if not channels:
-        return 0.0, ""
-    if len(channels) == 2 and channels[1][0] > channels[0][0]:  # the bigger gain first
-        channels.reverse()
-    first_gain, _, _, _, who = channels[0]
-    total = first_gain
-    for _, level, share, a, _ in channels[1:]:
-        total += a * channel_gain(level - (own + total), share, cap - total)
-    return min(total, cap), who if total > 0 else ""
+    if i_api < 0:
+        if i_open < 0:
+            return 0.0, ""
+        total = channel_gain(levels[i_open] - own, s_open, cap)
+        return (cap if cap < total else total), teachers[i_open].lab if total > 0 else ""
+    g_api = a_api * channel_gain(best_api - own, s_api, cap)
+    if i_open < 0:
+        return (cap if cap < g_api else g_api), teachers[i_api].lab if g_api > 0 else ""
+    # both channels: the bigger gain first, then the other closes a share of the gap left
+    best_open = levels[i_open]
+    g_open = channel_gain(best_open - own, s_open, cap)
+    if g_api > g_open:
+        total = g_api + channel_gain(best_open - (own + g_api), s_open, cap - g_api)
+        who = teachers[i_api].lab
+    else:
+        total = g_open + a_api * channel_gain(best_api - (own + g_open), s_api, cap - g_open)
+        who = teachers[i_open].lab
+    return (cap if cap < total else total), who if total > 0 else ""  # (min without a call)

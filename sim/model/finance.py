@@ -28,13 +28,16 @@ def investor_growth(trend: float, spend_share: float, saturation_share: float) -
     if trend <= 1.0:
         return trend
     room = 1.0 - spend_share / saturation_share if saturation_share > 0 else 0.0
-    return 1.0 + (trend - 1.0) * min(1.0, max(0.0, room))
+    room = room if room > 0.0 else 0.0  # (conditionals: a builtin max/min call costs ~5x)
+    return 1.0 + (trend - 1.0) * (room if room < 1.0 else 1.0)
 
 
 def investor_mood(response: float, lab_gain: float, frontier_gain: float) -> float:
     """Growth multiplier of outside capital: investors compare a lab's OOM gain with the
     frontier's pace, not with an absolute target (clipped to 0.6-1.6)."""
-    return min(1.6, max(0.6, 1.0 + response * (lab_gain - frontier_gain)))
+    mood = 1.0 + response * (lab_gain - frontier_gain)
+    mood = mood if mood > 0.6 else 0.6
+    return mood if mood < 1.6 else 1.6
 
 
 def capability_weights(levels: Sequence[float]) -> list[float]:
@@ -42,7 +45,7 @@ def capability_weights(levels: Sequence[float]) -> list[float]:
     if not levels:
         return []
     top = max(levels)
-    w = [10.0 ** max(v - top, -30.0) for v in levels]
+    w = [10.0 ** (-30.0 if v - top < -30.0 else v - top) for v in levels]  # (max(v - top, -30))
     total = sum(w)
     return [x / total for x in w]
 
@@ -74,7 +77,8 @@ def raise_capital(
     for lab, z in zip(labs, shocks, strict=True):
         if not first_year:
             nation = nations[lab.nation]
-            share = nation.private_spend / max(nation.gdp, 1.0)
+            gdp = nation.gdp
+            share = nation.private_spend / (1.0 if gdp < 1.0 else gdp)
             growth = investor_growth(
                 lab.external_growth, share, nation.ai_capex_saturation_gdp_share
             )
@@ -107,7 +111,8 @@ def close_budget(lab: Lab, boost: float) -> None:
                 g[1] -= 1
         lab.grants = [g for g in lab.grants if g[1] > 0]
     lab.cash_start = lab.cash
-    lab.raised = max(0.0, lab.external_now - lab.cash)
+    raised = lab.external_now - lab.cash
+    lab.raised = raised if raised > 0.0 else 0.0
     lab.inflow = (
         lab.reinvested + lab.raised + lab.subsidy_now + lab.grant_now + boost + lab.programme_funds
     )
@@ -145,7 +150,7 @@ def share_demand(
     top = max(lab.oom for lab in labs)
     best_eff = max(lab.log_eff for lab in labs)
     attract = [
-        10 ** max(w.market_oom_sensitivity * (lab.oom - top), -300.0)
+        10 ** (-300.0 if (x := w.market_oom_sensitivity * (lab.oom - top)) < -300.0 else x)
         * math.exp(w.serving_cost_elasticity * (lab.log_eff - best_eff))
         / lab.price_markup**2
         for lab in labs
@@ -183,7 +188,8 @@ def earn_revenue(
     total = 0.0
     for lab in labs:
         servable = lab.serve_covered * serve_unit_cost / world.serving_cost_share
-        lab.revenue = min(lab.demand_usd, servable)
+        demand = lab.demand_usd
+        lab.revenue = servable if servable < demand else demand
         total += lab.revenue
     hosts = [lab for n in nations.values() if n.rental_host_share > 0 for lab in n.labs]
     owned = sum(lab.owned for lab in hosts)

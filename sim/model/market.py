@@ -37,4 +37,4 @@ def depreciate(
 
 def safe_log10(x: float) -> float:
     """log10 with a floor so empty labs score a finite, very low OOM."""
-    return math.log10(max(x, 1.0))
+    return math.log10(1.0 if x < 1.0 else x)  # max(x, 1.0) without a builtin call

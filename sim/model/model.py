@@ -11,8 +11,8 @@ parameters are read and written by path (:mod:`sim.model.params`).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
 import mesa
 import numpy as np
@@ -92,11 +92,11 @@ class ComputeRaceModel(mesa.Model):
         super().__init__(rng=rng if rng is not None else seed)
         self.scenario = scen
         self.seed = seed
-        self.world: World = scen.world
+        self.world = scen.world
         self.start_year = self.year = scen.horizon.start_year
         self.end_year = scen.horizon.end_year
         self.t = 0
-        self.trends = Trends.at(self.world, 0)
+        self.trends = Trends.at(self.w, 0)
         self.controls = ExportControl(scen.controls, self.start_year)
         self.nations: dict[str, Nation] = {k: Nation(self, k, c) for k, c in scen.nations.items()}
         self.labs: list[Lab] = [Lab(self, k, c) for k, c in scen.labs.items()]
@@ -136,12 +136,12 @@ class ComputeRaceModel(mesa.Model):
         self.sputnik_now = False
         self.sputnik_lab_now = ""
         self.sputnik_last: tuple[str, str] | None = None  # (lab, nation) that fired last year
-        self.frontier = FrontierHistory(self.world.prehistory_oom_per_year)
+        self.frontier = FrontierHistory(self.w.prehistory_oom_per_year)
         self.frontier_oom = self.initial_frontier = 0.0
-        self.frontier_progress = self.frontier_progress_next = self.world.prehistory_oom_per_year
+        self.frontier_progress = self.frontier_progress_next = self.w.prehistory_oom_per_year
         self.frontier_lab = self.frontier_nation = ""
         self.world_compute = 0.0
-        self.world_revenue = self.world_demand = self.world.ai_revenue_usd
+        self.world_revenue = self.world_demand = self.w.ai_revenue_usd
         self.demand_growth = 1.0
         self.initial_gdp = sum(n.gdp for n in self.nations.values())
         self.rental_pool = self.rented_total = self.host_income = 0.0
@@ -150,7 +150,7 @@ class ComputeRaceModel(mesa.Model):
         self.book = clearing.empty_book(len(self.labs), len(self.vendors))
         self.offer_plan: trade.OfferPlan | None = None
         self.before_plan: trade.OfferPlan | None = None
-        self.buyers = trade.buyers(self.labs, self.nations, self.world, self.controls, 0.0)
+        self.buyers = trade.buyers(self.labs, self.nations, self.w, self.controls, 0.0)
         self.weights: clearing.Weights | None = None
         nation_ids = list(self.nations)
         self.vendor_nation = np.array(
@@ -172,12 +172,25 @@ class ComputeRaceModel(mesa.Model):
         )
         self.datacollector.collect(self)
 
+    @property
+    def world(self) -> World:
+        """The world parameters: a frozen config object that a lever write replaces."""
+        return self._world
+
+    @world.setter
+    def world(self, value: World) -> None:
+        self._world = value
+        # The phases read world parameters thousands of times a run, from this plain copy: a
+        # pydantic model's ``__getattr__`` hook keeps CPython from caching attribute reads
+        # (~35 ns against ~6 ns each).
+        self.w = cast(World, SimpleNamespace(**dict(value)))
+
     def _initial_capability(self) -> None:
         """Score the starting fleets (:func:`sim.model.start.score_start_fleets`) for first-year
         deltas and lags."""
-        api = self.controls.api_access(self.nations, self.world.diffusion)
+        api = self.controls.api_access(self.nations, self.w.diffusion)
         leader = score_start_fleets(
-            self.labs, self.nations, self.world, api, self.access, self.frontier, self.start_year
+            self.labs, self.nations, self.w, api, self.access, self.frontier, self.start_year
         )
         self.initial_frontier = self.frontier_oom = leader.oom
 
@@ -231,9 +244,7 @@ class ComputeRaceModel(mesa.Model):
         """Budgets: reinvested revenue + investors (soft saturation, mood) + the state
         (subsidies, grants, programmes that also build power)."""
         shocks = self.rng.standard_normal(len(self.labs)).tolist()
-        raise_capital(
-            self.labs, self.nations, self.world, self.t == 0, self.frontier_progress, shocks
-        )
+        raise_capital(self.labs, self.nations, self.w, self.t == 0, self.frontier_progress, shocks)
         for nation in self.nations.values():
             fund_nation(nation, nation.labs)
             p = nation.programme
@@ -253,7 +264,7 @@ class ComputeRaceModel(mesa.Model):
         """This year's offers at this year's prices; each lab weighs training against serving
         value, sees the price it pays relative to the median allied lab (its constraint) and
         splits its budget between compute and efficiency R&D."""
-        w, c, n = self.world, self.controls, len(self.labs)
+        w, c, n = self.w, self.controls, len(self.labs)
         serve_weights(self.labs, w, self.trends.serve_unit_cost, self.demand_growth)
         terms = trade.terms(w, self.trends, self.year, self.rental_pool > 0, self.vendors, c)
         mineral = self.controller_mineral_ban
@@ -285,11 +296,12 @@ class ComputeRaceModel(mesa.Model):
         budget = np.array([lab.compute_budget for lab in self.labs])
         if book.n_labs > n:
             budget = np.concatenate([f * budget, (1.0 - f) * budget])
-        self.buyers = replace(buyers, budget=budget)
+        buyers.budget = budget
+        self.buyers = buyers
 
     def _smuggling(self) -> float:
         """Share of denied money that leaks into smuggling at this year's enforcement."""
-        w = self.world
+        w = self.w
         return smuggling_share(
             self.controls.enforcement, w.smuggling_max_share, w.smuggling_enforcement_exponent
         )
@@ -298,13 +310,14 @@ class ComputeRaceModel(mesa.Model):
     def trade_chips(self) -> None:
         """Orders meet supply through the control regime: leakage, caps, the hosts' rental pool,
         power, rationing (:func:`sim.model.clearing.clear`), then delivery, payment and flows."""
-        w, c = self.world, self.controls
+        w, c = self.w, self.controls
         base = self._smuggling()
         noise = self.rng.standard_normal(len(self.nations)).tolist()
         by_nation = [
             trade.smuggle_share(base, lognormal_noise(w.smuggling_noise_sd, z)) for z in noise
         ]
-        buyers = replace(self.buyers, smuggle=np.array(by_nation)[self.buyers.nation])
+        buyers = self.buyers  # this year's smuggling, with its noise per buyer nation
+        buyers.smuggle = np.array(by_nation)[buyers.nation]
         caps = trade.caps(
             c, self.labs, self.nations, self.vendors, self.book.layout, self.rental_pool
         )
@@ -339,7 +352,7 @@ class ComputeRaceModel(mesa.Model):
     def update_stocks(self) -> None:
         """Depreciate owned compute (retired chips free their power), end last year's leases,
         add this year's purchases."""
-        dep = self.world.depreciation
+        dep = self.w.depreciation
         for lab in self.labs:
             depreciate(lab.stock, dep, keep_index=RENTED, add=lab.bought)
             depreciate(lab.flop, dep, add=lab.bought_class)
@@ -356,27 +369,27 @@ class ComputeRaceModel(mesa.Model):
         """Own R&D with diminishing returns, method spillover toward the best open and closed
         labs, and the necessity edge of constrained labs."""
         shocks = self.rng.standard_normal(len(self.labs)).tolist()
-        improve_algorithms(self.labs, self.world, self.trends.rd_reference, shocks)
+        improve_algorithms(self.labs, self.w, self.trends.rd_reference, shocks)
 
     # ------------------------------------------------------------------ phase 7
     def train(self) -> None:
         """Serve first, train the rest: flagship runs, own capability, diffusion through open
         weights and APIs; the frontier, lags and the Sputnik flag."""
         for lab in self.labs:
-            train_lab(lab, self.nations[lab.nation], self.world, self.trends, self.demand_growth)
-        diffuse(self.labs, self.controls.api_access(self.nations, self.world.diffusion), self.world)
+            train_lab(lab, self.nations[lab.nation], self.w, self.trends, self.demand_growth)
+        diffuse(self.labs, self.controls.api_access(self.nations, self.w.diffusion), self.w)
         leader = score_year(self.labs, self.nations, self.frontier, self.year)
         self.frontier_progress_next = leader.oom - self.frontier_oom
         self.frontier_oom = leader.oom
         self.frontier_lab = leader.key
         self.frontier_nation = leader.nation
         self.world_compute = sum(lab.total_stock for lab in self.labs)
-        first = sputnik_lab(self.labs, self.nations, leader, self.world)
+        first = sputnik_lab(self.labs, self.nations, leader, self.w)
         self.sputnik_now = first is not None
         self.sputnik_lab_now = first.key if first is not None else ""
         self.sputnik_last = (first.key, first.nation) if first is not None else None
         if first is not None:
-            first.boost += self.world.sputnik_investor_boost
+            first.boost += self.w.sputnik_investor_boost
             if self.sputnik_year is None:
                 self.sputnik_year, self.sputnik_lab = self.year, first.key
             self.log_event("sputnik", f"Sputnik moment: {first.name}")
@@ -385,7 +398,7 @@ class ComputeRaceModel(mesa.Model):
     def sell_models(self) -> None:
         """World AI demand follows the frontier (saturating in GDP); labs share it by capability,
         serving cost, price and access; revenue needs serving capacity; hosts earn rent."""
-        w = self.world
+        w = self.w
         gdp = sum(n.gdp for n in self.nations.values())
         demand = ai_demand(w, self.frontier_oom - self.initial_frontier, gdp, self.initial_gdp)
         self.demand_growth = demand / self.world_demand if self.world_demand > 0 else 1.0
@@ -409,7 +422,7 @@ class ComputeRaceModel(mesa.Model):
     def advance(self) -> None:
         """Technology, supply, power and the economy move on; the clock advances; stop after the
         last year."""
-        trade.advance_vendors(self.vendors, self.nations, self.controls, self.world)
+        trade.advance_vendors(self.vendors, self.nations, self.controls, self.w)
         for nation in self.nations.values():
             nation.private_spend = sum(lab.external_now + lab.reinvested for lab in nation.labs)
             if nation.grid is not None:
@@ -423,7 +436,7 @@ class ComputeRaceModel(mesa.Model):
         self.rental_pool = rental_pool(self.nations, self.controls)
         self.year += 1
         self.t += 1
-        self.trends = Trends.at(self.world, self.t)
+        self.trends = Trends.at(self.w, self.t)
         self.datacollector.collect(self)
         if self.year > self.end_year:
             self.running = False

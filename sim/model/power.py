@@ -38,7 +38,8 @@ class PowerGrid:
     @property
     def free_gw(self) -> float:
         """Capacity not yet drawn by installed chips."""
-        return max(0.0, self.capacity_gw - self.used_gw)
+        free = self.capacity_gw - self.used_gw
+        return free if free > 0.0 else 0.0
 
     def rate(self, t: int) -> float:
         """Largest build this year as a share of capacity: decays from ``build_rate`` to a floor."""
@@ -58,7 +59,10 @@ class PowerGrid:
             self.schedule = _start_schedule(self.pipeline)
         need = (self.used_gw + self.demand_gw) * growth_expect**lead
         planned = self.capacity_gw + sum(self.pipeline)
-        order = min(max(0.0, need - planned), self.rate(t) * self.capacity_gw)
+        order = need - planned  # at least 0, at most the build rate (conditionals: no calls)
+        order = order if order > 0.0 else 0.0
+        most = self.rate(t) * self.capacity_gw
+        order = most if most < order else order
         while len(self.pipeline) < lead:
             self.pipeline.append(0.0)
         self.pipeline[lead - 1] += order

@@ -48,7 +48,12 @@ def assign_serving(
             break
         if left[k] <= 0.0 or bw[k] <= 0.0:
             continue
-        take = min(left[k], remaining / bw[k], budget)
+        take = left[k]  # min(left[k], remaining / bw[k], budget), without a builtin call
+        need_k = remaining / bw[k]
+        if need_k < take:
+            take = need_k
+        if budget < take:
+            take = budget
         budget -= take
         left[k] -= take
         covered += take * bw[k]
@@ -66,4 +71,7 @@ def serve_weights(
     for lab in labs:
         need = serving_units_needed(lab.demand_usd * demand_growth, w.serving_cost_share, unit_cost)
         have = sum(lab.serve) * (1.0 - w.depreciation) + 1.0
-        lab.serve_weight = min(0.8, max(w.serving_value_floor, need / (need + have)))
+        weight = need / (need + have)
+        floor = w.serving_value_floor
+        weight = weight if weight > floor else floor
+        lab.serve_weight = weight if weight < 0.8 else 0.8

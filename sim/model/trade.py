@@ -4,6 +4,7 @@ how vendors' costs, prices and capacity move on."""
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -58,28 +59,34 @@ def offer_book(
         v.price_per_h100e * (mineral if v.nation == controls.controller else 1.0) for v in vendors
     ]
     rows: list[Offer] = []
-    menus: dict[str, list[tuple[int, int, int]]] = {}
-    for key, nation in nations.items():
-        menu = menus[key] = []
+    menus: list[tuple[tuple[int, int, int], ...]] = []
+    for nation in nations.values():
+        menu = []
         for vi, v in enumerate(vendors):
             offers = controls.offers(nation, v, prices[vi], terms)
             if offers:
                 menu.append((vi, len(rows), len(rows) + len(offers)))
                 rows.extend(offers)
+        menus.append(tuple(menu))
+    # the menus' columns (Offer field order)
+    channel, price_of, perf_of, pclass, denied, chip_price_of, serve_of, kw_of = (
+        zip(*rows, strict=True) if rows else ((),) * len(Offer._fields)
+    )
     shape = (
-        tuple((o.channel, o.pclass, o.denied) for o in rows),
-        tuple(tuple(m) for m in menus.values()),
-        tuple((lab.nation, lab.rent_abroad) for lab in labs),
+        tuple(zip(channel, pclass, denied, strict=True)),
+        tuple(menus),
+        tuple(nations),
+        tuple((lab.key, lab.nation, lab.rent_abroad) for lab in labs),
         tuple(v.exclusive_buyers for v in vendors),
     )
     if plan is None or plan.shape != shape:
-        plan = _plan(labs, vendors, menus, rows, shape)
+        plan = _plan(shape)
     r = plan.row
-    price = np.array([o.price for o in rows])[r]
+    price = np.array(price_of, dtype=np.float64)[r]
     software = np.array([v.software_quality for v in vendors])[plan.vendor]
     # The software stack sets how much of a chip's bandwidth serves customers, as it sets how
     # much of its FLOP trains (ROCm, CANN against CUDA).
-    serve = np.array([o.serve for o in rows])[r] * software
+    serve = np.array(serve_of, dtype=np.float64)[r] * software
     quality = software.copy()
     for entry, li in plan.links:
         lab = labs[li]
@@ -104,12 +111,12 @@ def offer_book(
         len(vendors),
         plan.layout,
         price,
-        np.array([o.chip_perf for o in rows])[r],
+        np.array(perf_of, dtype=np.float64)[r],
         quality,
         price / np.where(value > 0, value, 1e-12),
-        np.array([o.chip_price for o in rows])[r],
+        np.array(chip_price_of, dtype=np.float64)[r],
         serve,
-        np.array([o.kw for o in rows])[r],
+        np.array(kw_of, dtype=np.float64)[r],
     ), plan
 
 
@@ -159,17 +166,21 @@ def list_prices(
     rules' share of the year is ``first_share``."""
     n = len(labs)
     split = [0.0] * len(book)
+    # every offer open: the shares are the logit weights at the training cost, renormalised
+    weights = clearing.weigh(book, elasticity, (book.price / book.quality).tolist())
     clearing.split_labs(
         book.layout,
         range(book.n_labs),
         [True] * len(book),
-        (book.price / book.quality).tolist(),
+        [],
         elasticity,
         None,
         buyers.smuggle.tolist(),
         buyers.rent.tolist(),
         buyers.domestic_min.tolist(),
         split,
+        weights.share,
+        True,
     )
     shares = np.array(split)
     if book.n_labs > n:
@@ -181,44 +192,43 @@ def list_prices(
     eff_cost = np.bincount(lab_of, shares * book.price / book.quality, n).tolist()
     for i, lab in enumerate(labs):
         lab.list_price = eff_cost[i] / spent[i] if spent[i] > 0 else math.inf
-        lab.effective_price = lab.list_price / max(lab.fill_rate, min_fill_rate)
+        fill = lab.fill_rate
+        lab.effective_price = lab.list_price / (min_fill_rate if min_fill_rate > fill else fill)
 
 
-def _plan(
-    labs: Sequence[Lab],
-    vendors: Sequence[ChipVendor],
-    menus: dict[str, list[tuple[int, int, int]]],
-    rows: list[Offer],
-    shape: tuple[Any, ...],
-) -> OfferPlan:
+@functools.lru_cache(maxsize=256)
+def _plan(shape: tuple[Any, ...]) -> OfferPlan:
     """Expand the menus lab by lab: a vendor with exclusive buyers sells only to them, and only
-    labs willing to rent abroad get rented offers."""
+    labs willing to rent abroad get rented offers. A pure function of the ``shape`` that
+    :func:`offer_book` builds (offer kinds, menus per nation, nation ids, labs, exclusive
+    buyers), so plans are built once per process and shared by every run with that shape."""
+    kinds, menu_list, nation_ids, lab_info, exclusive = shape
+    menus = dict(zip(nation_ids, menu_list, strict=True))
     keys: list[tuple[int, int, int, int, bool]] = []
     row: list[int] = []
     lab_of: list[int] = []
     vendor_of: list[int] = []
     links: list[tuple[int, int]] = []
     domestic: list[tuple[int, int, int]] = []
-    for li, lab in enumerate(labs):
-        for vi, start, end in menus[lab.nation]:
-            v = vendors[vi]
-            if v.exclusive_buyers and lab.key not in v.exclusive_buyers:
+    for li, (key, nation, rent_abroad) in enumerate(lab_info):
+        for vi, start, end in menus[nation]:
+            if exclusive[vi] and key not in exclusive[vi]:
                 continue
             for r in range(start, end):
-                o = rows[r]
-                if o.channel == RENTED and not lab.rent_abroad:
+                channel, pclass, denied = kinds[r]
+                if channel == RENTED and not rent_abroad:
                     continue
-                if o.pclass == LINK:
+                if pclass == LINK:
                     links.append((len(row), li))
-                elif o.pclass == DOM:
+                elif pclass == DOM:
                     domestic.append((len(row), li, vi))
-                keys.append((li, vi, o.channel, o.pclass, o.denied))
+                keys.append((li, vi, channel, pclass, denied))
                 row.append(r)
                 lab_of.append(li)
                 vendor_of.append(vi)
     return OfferPlan(
         shape,
-        clearing.Layout.of(keys, len(labs)),
+        clearing.Layout.of(keys, len(lab_info)),
         np.array(row, dtype=np.intp),
         np.array(lab_of, dtype=np.intp),
         np.array(vendor_of, dtype=np.intp),
@@ -293,7 +303,8 @@ def twice(buyers: clearing.Buyers, first_share: float) -> clearing.Buyers:
 
 def smuggle_share(base: float, noise: float) -> float:
     """This year's smuggling share of denied money: the enforcement-driven share times noise."""
-    return min(base * noise, SMUGGLE_MAX)
+    share = base * noise
+    return SMUGGLE_MAX if share > SMUGGLE_MAX else share
 
 
 def caps(
@@ -371,7 +382,8 @@ def settle_labs(labs: Sequence[Lab], got: clearing.Delivery) -> None:
         lab.bought_class = bought_class[i]
         lab.bought_serve = bought_serve[i]
         # max(): rounding can leave a few 1e-8 dollars below zero when everything was spent
-        lab.cash = max(0.0, lab.budget - lab.efficiency_spend - lab.compute_spend)
+        cash = lab.budget - lab.efficiency_spend - lab.compute_spend
+        lab.cash = cash if cash > 0.0 else 0.0
         if lab.compute_budget > 0:
             lab.fill_rate = lab.compute_spend / lab.compute_budget
 
