@@ -23,7 +23,8 @@ import sim
 from sim.config.loader import load_scenario
 from sim.ensembles import ensemble_pool, resolve_ensemble, run_ensemble
 from sim.ensembles.members import plan
-from sim.ensembles.runner import run_chunk, start_method
+from sim.ensembles.runner import run_chunk
+from sim.workers import start_method
 
 
 def one_member(scen, ens, repeat: int) -> float:

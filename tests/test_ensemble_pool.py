@@ -10,7 +10,8 @@ import pytest
 from ensemble_support import YEARS, tiny_ensemble
 
 from sim.ensembles import ensemble_pool, run_ensemble
-from sim.ensembles.runner import chunk_sizes, start_method
+from sim.ensembles.runner import chunk_sizes
+from sim.workers import start_method
 
 SHORT = {"horizon.years": YEARS}
 LINUX = sys.platform.startswith("linux")

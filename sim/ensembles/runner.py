@@ -10,7 +10,7 @@ several :func:`run_ensemble` calls share. The calling process is one of the work
 chunks between collecting the others' results, so ``workers=2`` starts one process and the first
 band comes from the first chunk this process runs.
 
-How workers start (:func:`start_method`): on Linux, when the calling process runs no other Python
+How workers start (:func:`sim.workers.start_method`): on Linux, when the calling process runs no other Python
 thread, they are forked: a forked worker has the model already imported and starts in
 milliseconds. Otherwise (other threads, whose locks a fork could copy held; macOS; Windows) they
 are spawned: safe whatever the caller runs, but each spawned worker imports the model (~1 s), so
@@ -73,34 +73,15 @@ def resolve_ensemble(ensemble: EnsembleFile | str | os.PathLike[str] | None) -> 
 # --- workers ---------------------------------------------------------------------------------
 
 
-def start_method() -> str:
-    """``"fork"`` if forking workers is safe here, else ``"spawn"``.
-
-    Fork copies only the calling thread: a lock another thread holds at that moment stays held
-    in the child forever. So fork only when this process runs no other Python thread (a web
-    server, a Dask client or a GUI do), and only on Linux (macOS system libraries are not
-    fork-safe). The native threads of numpy's BLAS pool are fork-safe (OpenBLAS re-initialises
-    them in the child)."""
-    import multiprocessing
-    import sys
-    import threading
-
-    if (
-        sys.platform.startswith("linux")
-        and "fork" in multiprocessing.get_all_start_methods()
-        and threading.active_count() == 1
-    ):
-        return "fork"
-    return "spawn"
+PRELOAD = ("sim.ensembles.extract", "sim.results")  # what a worker runs
 
 
-def _worker_start(parent: int) -> None:
-    """Pool initialiser: die with the parent, and import the model while the parent plans."""
-    from sim.sweeps.runner import _die_with_parent
+def _preload(modules: Sequence[str]) -> None:
+    """Worker initialiser: import the model while the parent plans (a no-op once forked)."""
+    import importlib
 
-    _die_with_parent(parent)
-    import sim.ensembles.extract  # noqa: F401
-    import sim.results  # noqa: F401
+    for name in modules:
+        importlib.import_module(name)
 
 
 def _as_arrays(out: Any) -> tuple[list[int], list[str], np.ndarray]:
@@ -152,7 +133,7 @@ class Pool:
 def ensemble_pool(workers: int = 1, method: str | None = None) -> Iterator[Pool]:
     """A pool for :func:`run_ensemble`: ``workers - 1`` worker processes plus this one.
 
-    ``method`` is how the workers start (default: :func:`start_method`). Forked workers start at
+    ``method`` is how the workers start (default: :func:`sim.workers.start_method`). Forked workers start at
     once with the model imported; spawned ones import it (~1 s) while this process works on
     chunks, so ``workers=2`` costs one import, not two. This process also works between
     collecting results, and the first band is ready after the first chunk. Use one pool for
@@ -163,36 +144,15 @@ def ensemble_pool(workers: int = 1, method: str | None = None) -> Iterator[Pool]
     if workers == 1:
         yield Pool(None, 0)
         return
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    from sim.workers import process_pool
 
-    method = method or start_method()
-    if method == "fork":  # what the workers will run, imported once here and inherited
-        import sim.ensembles.extract  # noqa: F401
-        import sim.results  # noqa: F401
-    ex = ProcessPoolExecutor(
-        max_workers=workers - 1,
-        mp_context=multiprocessing.get_context(method),
-        initializer=_worker_start,
-        initargs=(os.getpid(),),
+    ex = process_pool(
+        workers - 1, method=method, preload=PRELOAD, initializer=_preload, initargs=(PRELOAD,)
     )
     try:
-        if method == "fork":
-            _fork_now(ex)
         yield Pool(ex, workers - 1)
     finally:
         ex.shutdown(wait=True, cancel_futures=True)
-
-
-def _fork_now(ex: Executor) -> None:
-    """Fork the pool's workers now, while this process is known to run one Python thread (the
-    pool's own manager thread starts after them). Python 3.12+ warns on any fork of a process
-    with native threads; the only ones here are the BLAS pool's, which are fork-safe."""
-    import warnings
-
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*multi-threaded.*", category=DeprecationWarning)
-        ex.submit(os.getpid).result()
 
 
 # --- the ensemble run -------------------------------------------------------------------------

@@ -276,24 +276,6 @@ def _reachable(given: str, address: str | None) -> None:
         ) from None
 
 
-def _die_with_parent(parent: int) -> None:
-    """Worker initialiser: exit when the sweep process dies, even by ``kill -9``.
-
-    Linux delivers SIGTERM to the worker when its parent exits (``PR_SET_PDEATHSIG``); the pid
-    check covers a parent that died before the signal was armed.
-    """
-    try:
-        import ctypes
-        import signal
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGTERM, 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
-    except (OSError, AttributeError):  # pragma: no cover - not Linux: no parent-death signal
-        pass
-    if os.getppid() != parent:
-        os._exit(1)
-
-
 @contextlib.contextmanager
 def open_executor(workers: int, scheduler: str | None) -> Iterator[tuple[Executor, int, str]]:
     """Yield (executor, slots, backend description) for serial, local processes, or Dask.
@@ -332,16 +314,9 @@ def open_executor(workers: int, scheduler: str | None) -> Iterator[tuple[Executo
     if workers <= 1:
         yield InlineExecutor(), 1, "serial"
         return
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    from sim.workers import process_pool
 
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    ex = ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=multiprocessing.get_context(method),
-        initializer=_die_with_parent,
-        initargs=(os.getpid(),),
-    )
+    ex = process_pool(workers)
     try:
         yield ex, workers, f"{workers} local processes"
     finally:
