@@ -85,8 +85,13 @@ def bench_loop(runs: int) -> float:
 
 def bench_batch_run(runs: int, processes: int) -> float:
     import mesa
+    import tqdm
 
     import sim
+
+    # batch_run's tqdm would leave a monitor thread behind, and the sweeps timed after it would
+    # then spawn their workers (sim.workers forks only a single-threaded process), unlike the CLI
+    tqdm.tqdm.monitor_interval = 0
 
     return timed(
         lambda: mesa.batch_run(
