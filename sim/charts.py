@@ -108,6 +108,26 @@ def _dollars(v: float, _pos: object = None) -> str:
 # --- one run -----------------------------------------------------------------------------------
 
 
+def _capability_axes(a1: Axes, a2: Axes, years: Sequence[float] | pd.Index) -> None:
+    """Titles, units and years of the capability (left) and lag (right) panels."""
+    a1.set_title("Capability by nation")
+    a1.set_ylabel("OOM score (log10 effective FLOP)")
+    a2.set_title("Lag behind the frontier")
+    a2.set_ylabel("Months behind")
+    a2.set_ylim(bottom=0)
+    for ax in (a1, a2):
+        _years(ax, years)
+    a1.legend(loc="upper left")
+
+
+def _stock_axis(ax: Axes) -> None:
+    """Title, unit and legend of a compute-stock panel (log scale set by the caller)."""
+    ax.yaxis.set_major_formatter(FuncFormatter(_count))
+    ax.set_title("Compute stock by nation")
+    ax.set_ylabel("H100-equivalents (log scale)")
+    ax.legend(loc="upper left")
+
+
 def capability_chart(result: Result, path: Path) -> Path:
     """Capability (OOM score) and lag behind the frontier in months, one line per nation."""
     oom = result.nation_series("oom")
@@ -118,14 +138,7 @@ def capability_chart(result: Result, path: Path) -> Path:
             kw = {"color": nation_colour(n, i), "label": nation_name(result, n)}
             a1.plot(oom.index, oom[n], **kw)
             a2.plot(lag.index, lag[n], **kw)
-        a1.set_title("Capability by nation")
-        a1.set_ylabel("OOM score (log10 effective FLOP)")
-        a2.set_title("Lag behind the frontier")
-        a2.set_ylabel("Months behind")
-        a2.set_ylim(bottom=0)
-        for ax in (a1, a2):
-            _years(ax, oom.index)
-        a1.legend(loc="upper left")
+        _capability_axes(a1, a2, oom.index)
         fig.suptitle(f"Who leads, and by how much ({_subtitle(result)})")
         return _save(fig, path)
 
@@ -156,10 +169,7 @@ def compute_chart(result: Result, path: Path) -> Path:
             )
         if (comp.to_numpy() > 0).any():
             a1.set_yscale("log")
-        a1.yaxis.set_major_formatter(FuncFormatter(_count))
-        a1.set_title("Compute stock by nation")
-        a1.set_ylabel("H100-equivalents (log scale)")
-        a1.legend(loc="upper left")
+        _stock_axis(a1)
         a2.stackplot(
             share.index,
             *(share[n] for n in nations),
@@ -430,14 +440,7 @@ def ensemble_capability_chart(ens: EnsembleResult, path: Path) -> Path:
         for n, c, name in _band_nations(ens):
             draw_band(a1, ens.band(f"oom:{n}"), c, name)
             draw_band(a2, ens.band(f"lag_months:{n}"), c, name)
-        a1.set_title("Capability by nation")
-        a1.set_ylabel("OOM score (log10 effective FLOP)")
-        a2.set_title("Lag behind the frontier")
-        a2.set_ylabel("Months behind")
-        a2.set_ylim(bottom=0)
-        for ax in (a1, a2):
-            _years(ax, ens.years)
-        a1.legend(loc="upper left")
+        _capability_axes(a1, a2, ens.years)
         fig.suptitle(f"Who leads, and by how much ({_ensemble_subtitle(ens)})", fontsize=15)
         return _save(fig, path)
 
@@ -451,10 +454,7 @@ def ensemble_compute_chart(ens: EnsembleResult, path: Path) -> Path:
             draw_band(a1, stock.where(stock > 0), c, name)
             draw_band(a2, ens.band(f"compute_share:{n}"), c, name, percent=True)
         a1.set_yscale("log")
-        a1.yaxis.set_major_formatter(FuncFormatter(_count))
-        a1.set_title("Compute stock by nation")
-        a1.set_ylabel("H100-equivalents (log scale)")
-        a1.legend(loc="upper left")
+        _stock_axis(a1)
         a2.set_title("Share of world compute")
         a2.set_ylabel("Percent of world H100e")
         a2.set_ylim(bottom=0)
