@@ -10,10 +10,10 @@ from typing import Any
 import pandas as pd
 
 from sim.checks import check_finite, check_records_finite
-from sim.config.loader import scenario_hash
+from sim.config.loader import resolve_scenario, scenario_hash
 from sim.config.schema import Scenario
 from sim.model import records
-from sim.model.model import ComputeRaceModel, resolve_scenario
+from sim.model.model import ComputeRaceModel
 
 
 @dataclass

@@ -330,12 +330,7 @@ def test_shipped_deck_covers_the_seed_story():
         "stargate",
     ):
         assert word in titles
-    deck = build_deck(
-        sim.load_scenario("stargate-vs-deepseek")
-        if "stargate-vs-deepseek" in SCENARIOS
-        else sim.load_scenario("stargate"),
-        read_deck(),
-    )
+    deck = build_deck(sim.load_scenario("stargate-vs-deepseek"), read_deck())
     assert not deck["stargate-delay"].unavailable
 
 

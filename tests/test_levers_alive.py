@@ -89,7 +89,7 @@ OUTCOMES: dict[str, Callable[[sim.Result], float]] = {
     "alibaba market share 2030": lambda r: _lab(r, "alibaba", "market_share", 2030),
     "bytedance rented H100e 2030": lambda r: _lab(r, "bytedance", "rented_h100e", 2030),
     "china lag 2030": lambda r: _nation(r, "china", "lag_months", 2030),
-    "china OOM gap 2035": lambda r: _nation(r, "china", "oom_gap", 2035),
+    "china OOM gap 2035": lambda r: _nation(r, "china", "frontier_gap_oom", 2035),
     "usa power 2030": lambda r: _nation(r, "usa", "power_capacity_gw", 2030),
     "gulf compute 2027": lambda r: _nation(r, "gulf", "compute_h100e", 2027),
     "usa compute 2028": lambda r: _nation(r, "usa", "compute_h100e", 2028),

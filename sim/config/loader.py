@@ -252,6 +252,16 @@ def apply_overrides(scenario: Scenario, overrides: Mapping[str, Any] | None) -> 
     return _validate_with_overrides(raw, overrides, {}, scenario.id)
 
 
+def resolve_scenario(
+    scenario: str | os.PathLike[str] | Scenario, overrides: Mapping[str, Any] | None = None
+) -> Scenario:
+    """A validated scenario from a :class:`Scenario` or a name/path, with ``overrides`` applied
+    through the one override path (:func:`apply_overrides`)."""
+    if isinstance(scenario, Scenario):
+        return apply_overrides(scenario, overrides)
+    return load_scenario(scenario, overrides)
+
+
 def _validate_with_overrides(
     raw: dict[str, Any],
     overrides: Mapping[str, Any] | None,

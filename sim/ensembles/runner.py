@@ -216,7 +216,7 @@ def run_ensemble(
         executor: a pool from :func:`ensemble_pool` to reuse across calls, or any
             ``concurrent.futures.Executor`` (then this process only collects).
     """
-    from sim.model.model import resolve_scenario
+    from sim.config.loader import resolve_scenario
 
     ens = resolve_ensemble(ensemble)
     scen = resolve_scenario(scenario, dict(overrides) if overrides else None)

@@ -30,6 +30,7 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from sim.config.paths import did_you_mean
 from sim.config.schema import Event, Scenario
 from sim.errors import UserError
 from sim.game import bots, metrics, views
@@ -127,12 +128,13 @@ class RoundResult:
 # state the other columns already show, so leaving them out of the fingerprint loses nothing and
 # keeps older saves replaying without false "mismatch" warnings.
 _ADDED_COLUMNS = frozenset({"construction_spend_usd", "ai_capex_usd"})
-_FINGERPRINTED = [i for i, c in enumerate(NATION_COLUMNS) if c not in _ADDED_COLUMNS]
+_FINGERPRINTED = [c for c in NATION_COLUMNS if c not in _ADDED_COLUMNS]
 
 
 def _fingerprint(rows: list[NationRow]) -> str:
-    # Plain tuples: the same text as saves written before rows became named records.
-    cells = [tuple(r[i] for i in _FINGERPRINTED) for r in rows]
+    # Plain tuples of the fields by name: the same text as saves written before rows became
+    # named records.
+    cells = [tuple(getattr(r, c) for c in _FINGERPRINTED) for r in rows]
     return hashlib.sha256(repr(cells).encode()).hexdigest()[:16]
 
 
@@ -497,13 +499,8 @@ class Game:
         self._check_open()
         card = self.deck.get(card_id)
         if card is None:
-            import difflib
-
-            m = difflib.get_close_matches(card_id, list(self.deck), n=1)
-            raise UserError(
-                f"card '{card_id}': no such card"
-                + (f" (did you mean '{m[0]}'?)" if m else f"; cards: {', '.join(self.deck)}")
-            )
+            hint = did_you_mean(card_id, self.deck, fallback="cards")
+            raise UserError(f"card '{card_id}': no such card{hint}")
         if card.unavailable:
             raise UserError(f"card '{card_id}': not playable in this scenario: {card.unavailable}")
         if card_id in self.fired or card_id in self._manual:
@@ -751,7 +748,9 @@ class Game:
         if title is not None:
             return ("card" if title.startswith(("Card:", "Ends:")) else "scenario event"), title
         reactions = [
-            t for (y, k, t) in self.model.event_log if y == year and k == "reaction" and path in t
+            e.title
+            for e in self.model.event_log
+            if e.year == year and e.kind == "reaction" and path in e.title
         ]
         if reactions:
             return "reaction rule", "; ".join(reactions)

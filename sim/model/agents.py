@@ -343,3 +343,11 @@ class ChipVendor(mesa.Agent):
     def flagship_tpp(self) -> float:
         """TPP of the flagship chip (H100 = 15,832)."""
         return self.perf * H100_TPP
+
+
+def release_agent_ids(model: mesa.Model) -> None:
+    """Drop ``model``'s entry from Mesa 3.3's class-level agent id counter (``Agent._ids``), which
+    otherwise holds every model ever built (~200 KB per run). Call once every agent exists."""
+    ids = getattr(mesa.Agent, "_ids", None)
+    if isinstance(ids, dict):
+        ids.pop(model, None)

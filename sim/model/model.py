@@ -17,10 +17,10 @@ from typing import Any, cast
 import mesa
 import numpy as np
 
-from sim.config.loader import apply_overrides, load_scenario
+from sim.config.loader import resolve_scenario
 from sim.config.schema import Event, Scenario, World
 from sim.model import clearing, params, records, trade
-from sim.model.agents import ChipVendor, Lab, Nation
+from sim.model.agents import ChipVendor, Lab, Nation, release_agent_ids
 from sim.model.algorithms import choose_efficiency_share, constraints, improve_algorithms
 from sim.model.capability import FrontierHistory, diffuse, score_year, sputnik_lab, train_lab
 from sim.model.clearing import RENTED
@@ -50,16 +50,6 @@ from sim.model.policies import (
 from sim.model.serving import serve_weights
 from sim.model.start import place_start_stocks, rental_pool, score_start_fleets
 from sim.model.trends import Trends
-
-
-def resolve_scenario(
-    scenario: str | Scenario, overrides: Mapping[str, Any] | None = None
-) -> Scenario:
-    """A validated scenario from a Scenario or a name/path (loaded by :mod:`sim.config`), with
-    ``overrides`` applied through the one override path (:func:`sim.config.loader.apply_overrides`)."""
-    if isinstance(scenario, Scenario):
-        return apply_overrides(scenario, overrides)
-    return load_scenario(scenario, overrides)
 
 
 class ComputeRaceModel(mesa.Model):
@@ -103,11 +93,7 @@ class ComputeRaceModel(mesa.Model):
         self.lab_by_key = {lab.key: lab for lab in self.labs}
         self.vendors: list[ChipVendor] = [ChipVendor(self, k, c) for k, c in scen.vendors.items()]
         self.vendor_by_key = {v.key: v for v in self.vendors}
-        # Mesa 3.3's class-level id counter (Agent._ids) holds every model ever built, ~200 KB per
-        # run; no agent is created after this point, so release this model's entry.
-        ids = getattr(mesa.Agent, "_ids", None)
-        if isinstance(ids, dict):
-            ids.pop(self, None)
+        release_agent_ids(self)  # no agent is created after this point
         # Share of each market (buyer nation) a seller nation's labs can reach (default: all).
         self.access = {
             s: {b: scen.market_access.get(s, {}).get(b, 1.0) for b in self.nations}
@@ -230,10 +216,7 @@ class ComputeRaceModel(mesa.Model):
         if c.licence.enabled and c.licence_base_perf is None:
             c.licence_base_perf = trade.best_controller_perf(self.vendors, c)
         if self.vendors_changed:  # a yield or HBM event changes this year's domestic output
-            hbm_limited = c.active and c.hbm_controls
-            for v in self.vendors:
-                if v.domestic is not None:
-                    v.capacity = v.domestic_capacity(hbm_limited)
+            trade.refresh_domestic_capacity(self.vendors, c)
             self.vendors_changed = False
         self.controller_mineral_ban = any(
             n.mineral_ban and c.targets(n) for n in self.nations.values()
@@ -462,7 +445,3 @@ class ComputeRaceModel(mesa.Model):
         if kind in ("event", "reaction"):
             self.fired.append(title)
         self.event_log.append(records.EventRow(self.year, kind, title))
-
-    def policy_events(self) -> list[Event]:
-        """Every policy's serialised form: dated events that replay the levers set so far."""
-        return [ev for p in self.policies for ev in p.to_events()]

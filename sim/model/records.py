@@ -51,7 +51,7 @@ class NationRow(NamedTuple):
     tier: str
     oom: float
     lag_months: float
-    oom_gap: float  #: frontier OOM minus the nation's
+    frontier_gap_oom: float  #: frontier OOM minus the nation's (beside lag_months)
     compute_h100e: float
     compute_share: float
     largest_run_flop: float

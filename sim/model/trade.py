@@ -401,6 +401,14 @@ def settle_nations(
             nation.grid.used_gw += new[i] / 1e6
 
 
+def refresh_domestic_capacity(vendors: Sequence[ChipVendor], controls: ExportControl) -> None:
+    """Domestic (substitute) vendors' output this year, after an event changed yield or HBM."""
+    hbm_limited = controls.active and controls.hbm_controls
+    for v in vendors:
+        if v.domestic is not None:
+            v.capacity = v.domestic_capacity(hbm_limited)
+
+
 def advance_vendors(
     vendors: Sequence[ChipVendor],
     nations: Mapping[str, Nation],

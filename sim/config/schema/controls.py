@@ -100,8 +100,10 @@ class Controls(Frozen):
     )
     stockpile_boost: float = param(
         0.3,
-        "Extra budget targets spend on soon-controlled chips in the announcement window.",
-        unit="share",
+        "Extra budget, as a share of a targeted lab's outside capital this year, that targeted labs "
+        "raise in the window between a rule's announcement and compliance; it joins the budget and "
+        "is split between compute and efficiency like the rest.",
+        unit="share of outside capital",
         source="~7M HBM stacks shipped in the month before the Dec 2024 rule (facts §3) [A]; size assumed",
         ge=0,
         le=3,
