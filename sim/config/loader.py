@@ -241,10 +241,6 @@ def parse_value(text: str) -> Any:
     return value["v"]
 
 
-def _set_path(d: dict[str, Any], path: str, value: Any) -> None:
-    set_path(d, path, value)
-
-
 def normalise_overrides(overrides: Mapping[str, Any] | None) -> dict[str, Any]:
     """Accept ``a.b.c`` or ``a__b__c`` keys (the latter for keyword arguments)."""
     return {k.replace("__", "."): v for k, v in (overrides or {}).items()}
@@ -299,13 +295,13 @@ def _validate_with_overrides(
             value = parse_value(value)
         if key == "horizon.years" and isinstance(value, str) and ":" in value:
             a, b = value.split(":", 1)
-            _set_path(raw, "horizon.start_year", parse_value(a))
-            _set_path(raw, "horizon.end_year", parse_value(b))
+            set_path(raw, "horizon.start_year", parse_value(a))
+            set_path(raw, "horizon.end_year", parse_value(b))
             prov["horizon.start_year"] = prov["horizon.end_year"] = OVERRIDE_SOURCE
             horizon_overridden = True
             continue
         _claim_new_prefixes(raw, key, prov)
-        _set_path(raw, key, value)
+        set_path(raw, key, value)
         prov[key] = OVERRIDE_SOURCE
         horizon_overridden |= key.startswith("horizon.")
     if horizon_overridden:
