@@ -13,7 +13,7 @@ from sim.config.schema import Controls, Licence, Scenario, World
 ROOT = Path(__file__).resolve().parents[1]
 
 # Numeric defaults that reach a baseline run without a source or assumption label. This list may
-# only shrink: give the field a label in sim/config/schema.py and delete its line here.
+# only shrink: give the field a label in sim/config/schema/ and delete its line here.
 KNOWN_LABEL_GAPS: set[str] = set()
 
 
@@ -73,7 +73,7 @@ def test_every_default_reaching_a_run_is_labelled(rows):
     unlabelled = {r.name for r in rows if r.kind == params.UNLABELLED}
     new = unlabelled - KNOWN_LABEL_GAPS
     assert not new, (
-        f"label these fields in sim/config/schema.py (source or assumption): {sorted(new)}"
+        f"label these fields in sim/config/schema/ (source or assumption): {sorted(new)}"
     )
 
 

@@ -20,8 +20,8 @@ from sim.calibration.simulators import (
 )
 from sim.calibration.targets import load_targets
 from sim.config.loader import load_scenario
-from sim.config.paths import resolve_field
-from sim.ensembles.parameters import _bounds, expand, uncertain_parameters, value_at
+from sim.config.paths import get_path, resolve_field
+from sim.ensembles.parameters import _bounds, expand, uncertain_parameters
 
 
 @pytest.fixture(scope="module")
@@ -147,13 +147,13 @@ def test_uncertain_parameters_cover_every_ranged_schema_field():
         for path in expand(base, row.name):
             assert path in by_path or path in held_paths, path
             if path in held_paths:
-                assert value_at(hd, path) != value_at(bd, path)
+                assert get_path(hd, path, None) != get_path(bd, path, None)
                 continue
             p = by_path[path]
             field, _ = resolve_field(base, path)
             vlo, vhi = _bounds(field)
             assert vlo <= p.low < p.high <= vhi
-            own, default = value_at(bd, path), field.default
+            own, default = get_path(bd, path, None), field.default
             if "<" in row.name and own != default:
                 # per-agent value: the schema's range scaled to it (before clipping)
                 assert p.low == pytest.approx(max(lo * own / default, vlo))

@@ -272,3 +272,33 @@ def test_event_checks_are_silent_for_valid_events():
     """Every shipped scenario (events included) passes the after-events check."""
     for info in sim.list_scenarios():
         sim.load_scenario(info.id)
+
+
+def test_extends_chain_lists_each_file_with_its_own_table_root_first(tmp_path):
+    from sim.config.loader import extends_chain, merged_raw, resolve_path
+
+    (tmp_path / "mid.toml").write_text(
+        'extends = "baseline"\ntitle = "m"\n[controls]\nenforcement = 0.2\n'
+    )
+    (tmp_path / "leaf.toml").write_text(
+        'extends = "mid"\ntitle = "l"\n[labs.deepseek]\norigin_mix = { legal = 1.0 }\n'
+    )
+    chain = extends_chain(tmp_path / "leaf.toml")
+    assert [p.stem for p, _ in chain] == ["baseline", "mid", "leaf"]
+    assert chain[0][0] == resolve_path("baseline").resolve()
+    assert chain[1][1] == {"extends": "baseline", "title": "m", "controls": {"enforcement": 0.2}}
+    merged = merged_raw(tmp_path / "leaf.toml")
+    assert merged["title"] == "l" and merged["extends"] == "mid"
+    assert merged["controls"]["enforcement"] == 0.2
+    assert merged["labs"]["deepseek"]["origin_mix"] == {"legal": 1.0}  # replaced whole
+    assert merged["labs"]["deepseek"]["nation"] == chain[0][1]["labs"]["deepseek"]["nation"]
+    scen = sim.load_scenario(tmp_path / "leaf.toml")
+    assert scen.controls.enforcement == 0.2 and scen.labs["deepseek"].origin_mix == {"legal": 1.0}
+
+
+def test_extends_chain_reports_a_cycle_as_the_loader_does():
+    from sim.config.loader import extends_chain
+
+    with pytest.raises(sim.ScenarioError) as info:
+        extends_chain(FIXTURES / "bad" / "cycle-a.toml")
+    assert "cycle-a -> cycle-b -> cycle-a" in info.value.problems[0]

@@ -84,11 +84,9 @@ def check_params(names: list[str] | tuple[str, ...]) -> dict[str, tuple[float, f
 
 def _current(scenario: str, name: str) -> float:
     from sim.config.loader import load_scenario
+    from sim.config.paths import get_path
 
-    node: Any = load_scenario(scenario)
-    for part in name.split("."):
-        node = node[part] if isinstance(node, dict) else getattr(node, part)
-    return float(node)
+    return float(get_path(load_scenario(scenario).model_dump(), name))
 
 
 def fit(

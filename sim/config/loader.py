@@ -154,7 +154,14 @@ def _mark(d: Mapping[str, Any], origin: str, prov: dict[str, str], prefix: str) 
             _mark(v, origin, prov, f"{prefix}{k}.")
 
 
-def _load_raw(path: Path, prov: dict[str, str], chain: tuple[Path, ...] = ()) -> dict[str, Any]:
+def _load_raw(
+    path: Path,
+    prov: dict[str, str],
+    chain: tuple[Path, ...] = (),
+    files: list[tuple[Path, dict[str, Any]]] | None = None,
+) -> dict[str, Any]:
+    """``path`` merged over the files it ``extends``; ``prov`` maps key paths to the file that set
+    them. ``files``, if given, receives each file of the chain with its own table, root first."""
     path = path.resolve()
     if path in chain:
         names = " -> ".join(p.stem for p in (*chain, path))
@@ -183,13 +190,34 @@ def _load_raw(path: Path, prov: dict[str, str], chain: tuple[Path, ...] = ()) ->
             )
         except ScenarioError as exc:
             raise ScenarioError([f"{path}: extends: {exc.problems[0]}"]) from None
-        base = _load_raw(parent, prov, (*chain, path))
+        base = _load_raw(parent, prov, (*chain, path), files)
         for own in ("id", "title", "description"):  # each file names and describes itself
             base.pop(own, None)
             prov.pop(own, None)
+    if files is not None:
+        files.append((path, raw))
     merged = _merge(base, raw, str(path), prov)
     merged["extends"] = parent_name
     return merged
+
+
+def extends_chain(name_or_path: str | os.PathLike[str]) -> list[tuple[Path, dict[str, Any]]]:
+    """A scenario file and the files it ``extends``, root (e.g. ``baseline``) first, each as
+    ``(resolved path, the file's own table as read)``, not merged.
+
+    Files are found and read as :func:`load_scenario` finds and reads them; a missing parent, a
+    cycle or bad TOML raises :class:`ScenarioError` with the same lines.
+    """
+    files: list[tuple[Path, dict[str, Any]]] = []
+    _load_raw(resolve_path(name_or_path), {}, files=files)
+    return files
+
+
+def merged_raw(name_or_path: str | os.PathLike[str]) -> dict[str, Any]:
+    """A scenario's tables merged over its ``extends`` chain exactly as :func:`load_scenario`
+    merges them (tables key by key, :data:`REPLACE_TABLES` whole, ``events`` appended), before
+    overrides and validation. Raises :class:`ScenarioError` as :func:`load_scenario` does."""
+    return _load_raw(resolve_path(name_or_path), {})
 
 
 def slug_of(stem: str) -> str:
@@ -211,10 +239,6 @@ def parse_value(text: str) -> Any:
     if len(value) != 1:  # text such as "1\nother = 2" smuggling in a second key: keep it as text
         return text
     return value["v"]
-
-
-def _set_path(d: dict[str, Any], path: str, value: Any) -> None:
-    set_path(d, path, value)
 
 
 def normalise_overrides(overrides: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -281,13 +305,13 @@ def _validate_with_overrides(
             value = parse_value(value)
         if key == "horizon.years" and isinstance(value, str) and ":" in value:
             a, b = value.split(":", 1)
-            _set_path(raw, "horizon.start_year", parse_value(a))
-            _set_path(raw, "horizon.end_year", parse_value(b))
+            set_path(raw, "horizon.start_year", parse_value(a))
+            set_path(raw, "horizon.end_year", parse_value(b))
             prov["horizon.start_year"] = prov["horizon.end_year"] = OVERRIDE_SOURCE
             horizon_overridden = True
             continue
         _claim_new_prefixes(raw, key, prov)
-        _set_path(raw, key, value)
+        set_path(raw, key, value)
         prov[key] = OVERRIDE_SOURCE
         horizon_overridden |= key.startswith("horizon.")
     if horizon_overridden:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import difflib
 import types
 import typing
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, PydanticUserError, TypeAdapter, ValidationError
@@ -157,12 +157,47 @@ def check_param_path(scenario: Scenario, path: str, value: Any) -> str | None:
     return check_value(field, value)
 
 
-def get_path(data: Mapping[str, Any], path: str) -> Any:
-    """The value at a dotted path in nested mappings (KeyError if absent)."""
+_ABSENT: Any = object()
+
+
+def _walk(data: Mapping[str, Any], parts: list[str]) -> Iterator[Any]:
+    """The value each part of a path reaches in nested mappings, in order; stops where the path
+    leaves them (a part absent, or a value on the way that is not a mapping)."""
     node: Any = data
-    for part in path.split("."):
+    for part in parts:
+        if not isinstance(node, Mapping) or part not in node:
+            return
         node = node[part]
-    return node
+        yield node
+
+
+def get_path(data: Mapping[str, Any], path: str, default: Any = _ABSENT) -> Any:
+    """The value at a dotted path in nested mappings.
+
+    Where the path is absent (a part missing, or a value on the way that is not a mapping) return
+    ``default`` if one is given, else raise KeyError naming the path.
+    """
+    parts = path.split(".")
+    nodes = list(_walk(data, parts))
+    if len(nodes) == len(parts):
+        return nodes[-1]
+    if default is _ABSENT:
+        raise KeyError(path)
+    return default
+
+
+def unset_table(data: Mapping[str, Any], path: str) -> str | None:
+    """The first table on the way to a dotted path that is present but unset (``None``, such as
+    an optional section a scenario leaves out: ``nations.X.programme``), else None.
+
+    Only the tables above the last part are looked at; a path that leaves the mappings earlier
+    (an absent key) has no unset table.
+    """
+    parts = path.split(".")[:-1]
+    for part, node in zip(parts, _walk(data, parts), strict=False):
+        if node is None:
+            return part
+    return None
 
 
 def set_path(data: dict[str, Any], path: str, value: Any) -> None:

@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sim.ensembles.parameters import value_at
 from sim.errors import UserError
 
 if TYPE_CHECKING:
@@ -67,7 +66,7 @@ def plan(
     user_overrides: Mapping[str, Any] | None = None,
 ) -> Plan:
     """The first ``n`` members (all when None) of ``ens`` over ``scenario`` (overrides applied)."""
-    from sim.config.paths import resolve_field
+    from sim.config.paths import get_path, resolve_field
 
     total = len(ens.members)
     if n is not None and not (isinstance(n, int) and 1 <= n <= total):
@@ -87,7 +86,7 @@ def plan(
             held[p.path] = f"not in scenario '{scenario.id}' ({why})"
         elif p.path in user:
             held[p.path] = "set by the caller's overrides"
-        elif theirs is not None and value_at(mine, p.path) != value_at(theirs, p.path):
+        elif theirs is not None and get_path(mine, p.path, None) != get_path(theirs, p.path, None):
             held[p.path] = f"scenario '{scenario.id}' sets its own value"
         else:
             applied.append(p.path)

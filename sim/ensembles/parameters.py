@@ -31,16 +31,6 @@ class Held:
     reason: str
 
 
-def value_at(dump: dict[str, Any], path: str) -> Any:
-    """The value at a dotted path of a ``Scenario.model_dump()`` (None if absent)."""
-    node: Any = dump
-    for part in path.split("."):
-        if not isinstance(node, dict) or part not in node:
-            return None
-        node = node[part]
-    return node
-
-
 def _bounds(field: Any) -> tuple[float, float]:
     """The field's valid interval (open bounds nudged inside)."""
     lo, hi = -math.inf, math.inf
@@ -74,7 +64,7 @@ def uncertain_parameters(
     """
     from sim.calibration.params import schema_rows
     from sim.config.loader import load_scenario
-    from sim.config.paths import resolve_field
+    from sim.config.paths import get_path, resolve_field
 
     scen, ref = load_scenario(scenario), load_scenario(reference)
     sd, rd = scen.model_dump(), ref.model_dump()
@@ -86,7 +76,7 @@ def uncertain_parameters(
         lo, hi = row.sensitivity
         for path in expand(ref, row.name):
             field, _why = resolve_field(ref, path)
-            mine, theirs = value_at(sd, path), value_at(rd, path)
+            mine, theirs = get_path(sd, path, None), get_path(rd, path, None)
             if field is None or theirs is None:
                 continue
             if mine is None:

@@ -29,7 +29,7 @@ from pydantic import Field, StringConstraints
 
 from sim.config.inputs import InputError, InputModel, load
 from sim.config.loader import shipped_dir
-from sim.config.paths import check_param_path
+from sim.config.paths import check_param_path, unset_table
 from sim.config.schema import Name, Scenario, Slug, Text
 from sim.errors import UserError
 from sim.game.metrics import parse_condition
@@ -121,14 +121,10 @@ def read_deck(path: str | Path | None = None) -> list[dict[str, Any]]:
 
 def _reachable(scenario: Scenario, path: str) -> str | None:
     """Why a valid parameter path has no live target in this scenario (an unset optional section)."""
-    node: Any = scenario.model_dump()
-    for part in path.split(".")[:-1]:
-        if not isinstance(node, dict) or part not in node:
-            return None
-        node = node[part]
-        if node is None:
-            return f"{path}: '{part}' is not set in scenario '{scenario.id}'"
-    return None
+    part = unset_table(scenario.model_dump(), path)
+    if part is None:
+        return None
+    return f"{path}: '{part}' is not set in scenario '{scenario.id}'"
 
 
 def build_deck(

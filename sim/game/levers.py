@@ -9,12 +9,11 @@ a value the model itself would refuse.
 
 from __future__ import annotations
 
-import difflib
 import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from sim.config.paths import check_param_path
+from sim.config.paths import check_param_path, did_you_mean
 from sim.config.schema import Scenario
 
 SUFFIXES = {"k": 1e3, "m": 1e6, "b": 1e9, "bn": 1e9, "t": 1e12}
@@ -320,8 +319,7 @@ def find_lever(levers: list[Lever], key: str, role: str) -> Lever:
         if key in (lv.name, lv.path):
             return lv
     names = [lv.name for lv in levers]
-    m = difflib.get_close_matches(key, names + [lv.path for lv in levers], n=1, cutoff=0.6)
-    hint = f" (did you mean '{m[0]}'?)" if m else ""
+    hint = did_you_mean(key, names + [lv.path for lv in levers])
     return_msg = f"{role}: unknown lever '{key}'{hint}; {role}'s levers are {', '.join(names)}"
     raise ValueError(return_msg)
 

@@ -11,7 +11,6 @@ Role ids are nation ids and lab ids. A lab whose id is also a nation id (``rest`
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -20,6 +19,7 @@ from pydantic import Field, StringConstraints
 
 from sim.config.inputs import InputError, InputModel, load
 from sim.config.loader import shipped_dir
+from sim.config.paths import did_you_mean
 from sim.config.schema import Scenario
 from sim.errors import UserError
 from sim.game.levers import Lever, default_levers
@@ -282,7 +282,6 @@ def resolve_role_id(roles: dict[str, Role], name: str) -> str:
             for rid, r in roles.items():
                 if r.kind == "lab" and r.actor == base:
                     return rid
-    m = difflib.get_close_matches(key, list(roles), n=1, cutoff=0.6)
-    hint = f" (did you mean '{m[0]}'?)" if m else ""
+    hint = did_you_mean(key, roles)
     # no flag named: the same message serves --roles, --bot, a script and the game prompt
     raise UserError(f"unknown role '{name[:60]}'{hint}; roles are {', '.join(roles)}")

@@ -30,7 +30,7 @@ from sim.config.schema.base import (
 )
 from sim.config.schema.controls import Controls, Licence
 from sim.config.schema.events import Event
-from sim.config.schema.scenario import Horizon, Scenario, check_param_path
+from sim.config.schema.scenario import Horizon, Scenario
 from sim.config.schema.world import World
 
 __all__ = [
@@ -56,6 +56,5 @@ __all__ = [
     "Tier",
     "Vendor",
     "World",
-    "check_param_path",
     "check_slug",
 ]

@@ -55,6 +55,9 @@ class Scenario(Frozen):
 
     @model_validator(mode="after")
     def _references(self) -> Scenario:
+        # imported here: sim.config.paths imports this package (its sections are schema models)
+        from sim.config.paths import check_param_path, resolve_field
+
         problems: list[str] = []
         nations = set(self.nations)
         if self.format_version != FORMAT_VERSION:
@@ -102,7 +105,7 @@ class Scenario(Frozen):
                     if r.watch is None:
                         problems.append(f"{where}.watch: trigger '{r.trigger}' needs a lever path")
                     else:
-                        why = _path_problem(self, r.watch)
+                        why = resolve_field(self, r.watch)[1]
                         if why:
                             problems.append(f"{where}.watch: {why}")
                 for path, value in r.set.items():
@@ -110,7 +113,7 @@ class Scenario(Frozen):
                     if err:
                         problems.append(f"{where}.set.{path}: {err}")
                 for path in r.add:
-                    why = _path_problem(self, path)
+                    why = resolve_field(self, path)[1]
                     if why:
                         problems.append(f"{where}.add.{path}: {why}")
             if n.programme and n.programme.lab not in self.labs:
@@ -159,6 +162,8 @@ class Scenario(Frozen):
         buyer that is not a lab, origin shares that no longer sum to 1, a minimum above a maximum.
         Each problem is blamed on the event that last set a path at or under the broken key.
         """
+        from sim.config.paths import set_path  # here: sim.config.paths imports this package
+
         if not self.events:
             return []
         state = self.model_dump(mode="python", exclude={"events"})
@@ -215,24 +220,3 @@ def _hint(word: str, choices: set[str]) -> str:
     from sim.config.paths import did_you_mean
 
     return did_you_mean(word, choices, cutoff=0.6, fallback="defined")
-
-
-def _path_problem(scenario: Scenario, path: str) -> str | None:
-    """Why ``path`` is not a settable parameter path (None if it is)."""
-    from sim.config.paths import resolve_field
-
-    return resolve_field(scenario, path)[1]
-
-
-def check_param_path(scenario: Scenario, path: str, value: Any) -> str | None:
-    """Why ``path = value`` cannot be set on a live model (see :func:`sim.config.paths.check_param_path`)."""
-    from sim.config.paths import check_param_path as check
-
-    return check(scenario, path, value)
-
-
-def set_path(data: dict[str, Any], path: str, value: Any) -> None:
-    """Set a dotted path in nested dicts (see :func:`sim.config.paths.set_path`)."""
-    from sim.config.paths import set_path as setp
-
-    setp(data, path, value)
