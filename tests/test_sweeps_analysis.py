@@ -301,3 +301,46 @@ def test_discover_with_the_prim_package_backend(two_lever: Path):
     assert pkg.backend == "prim" and pkg.n_cases == own.n_cases
     with pytest.raises(analysis.UserError, match="backend 'ema' is unknown"):
         analysis.discover(two_lever, rule, backend="ema")
+
+
+def test_prim_rules_name_metrics_and_the_column_spelling_is_deprecated(two_lever: Path, caplog):
+    """A rule names its outcome as the metric vocabulary does; the column name of earlier versions
+    gives the same box and logs the deprecation message of sim.metrics.canonical."""
+    import logging
+
+    from sim import metrics
+
+    median = float(analysis.load_outcomes(two_lever)["lag_months_china_2027"].median())
+    metrics._WARNED.discard("lag_months_china_2027")
+    with caplog.at_level(logging.WARNING, logger="sim.metrics"):
+        new = analysis.discover(two_lever, f"lag_months:china:2027 < {median!r}")
+        assert "old spelling" not in caplog.text
+        old = analysis.discover(two_lever, f"lag_months_china_2027 < {median!r}")
+    assert (
+        "metric 'lag_months_china_2027' is an old spelling: write 'lag_months:china:2027' "
+        "(it will stop working)" in caplog.text
+    )
+    pd.testing.assert_frame_equal(new.box, old.box)
+    pd.testing.assert_frame_equal(new.trajectory, old.trajectory)
+    assert (new.n_cases, new.coverage, new.density) == (old.n_cases, old.coverage, old.density)
+    assert 0 < new.n_cases < new.n_total
+
+
+def test_a_prim_rule_on_no_outcome_suggests_the_metric():
+    columns = ["lag_months_china_2027", "sputnik_year"]
+    outcomes = ["lag_months:china:2027", "sputnik_year"]
+    with pytest.raises(
+        analysis.UserError,
+        match=r"no outcome 'lag_months:chna:2027' \(did you mean 'lag_months:china:2027'\?\)",
+    ):
+        analysis.parse_rule("lag_months:chna:2027 < 6", columns, outcomes)
+    with pytest.raises(
+        analysis.UserError,
+        match=r"no outcome 'nope' \(outcomes: lag_months:china:2027, sputnik_year\)",
+    ):
+        analysis.parse_rule("nope < 6", columns, outcomes)
+    assert analysis.parse_rule("sputnik_year <= 2026", columns, outcomes) == (
+        "sputnik_year",
+        "<=",
+        2026.0,
+    )

@@ -260,6 +260,27 @@ BAD = {
         GOOD.replace('method = "lhs"', 'method = "lhc"'),
         "sampler.method: 'lhc' is not a sampler (did you mean 'lhs'?)",
     ),
+    "unknown sampler key": (
+        GOOD.replace("n = 4", "nn = 4"),
+        "sampler.nn: unknown key (did you mean 'n'?)",
+    ),
+    "sample size missing": (
+        GOOD.replace("n = 4\n", ""),
+        "sampler.n: required for method 'lhs' (the sample size)",
+    ),
+    "sample size zero": (
+        GOOD.replace("n = 4", "n = 0"),
+        "sampler.n: 0 is invalid: must be a positive",
+    ),
+    "morris odd levels": (
+        GOOD.replace('method = "lhs"', 'method = "morris"').replace("n = 4", "n = 4\nlevels = 3"),
+        "sampler.levels: 3 is invalid: Morris needs an even number of levels",
+    ),
+    "no outcomes": (
+        GOOD.replace('outcomes = ["lag_months:china:2027"]', ""),
+        "outcomes: required: list at least one outcome",
+    ),
+    "prim not rules": (GOOD + "[analysis]\nprim = 5\n", "analysis.prim: 5 is invalid"),
     "sobol power of two": (
         GOOD.replace('method = "lhs"', 'method = "sobol"').replace("n = 4", "n = 100"),
         "Sobol (Saltelli) needs a power of 2, e.g. 128",
@@ -307,6 +328,25 @@ def test_bad_specs_give_one_clear_line(kind, tmp_path: Path):
     lines = exc.value.problems
     assert any(expected in line for line in lines), lines
     assert all(line.startswith(str(f)) for line in lines), lines
+
+
+def test_shape_and_sampler_problems_are_reported_together(tmp_path: Path):
+    """The sampler's rules live in the file model: one pass reports them with the shape errors."""
+    f = tmp_path / "bad.toml"
+    f.write_text(GOOD.replace("seed = 3", "seed = -1").replace('"lhs"', '"lhc"'))
+    with pytest.raises(UserError) as exc:
+        load_spec(f)
+    assert exc.value.problems == [
+        f"{f}: seed: -1 is invalid: Input should be greater than or equal to 0",
+        f"{f}: sampler.method: 'lhc' is not a sampler (did you mean 'lhs'?)",
+    ]
+
+
+def test_sampler_defaults_and_morris_trajectories():
+    s = spec(sampler={"method": "morris", "trajectories": 3}, uncertainties=UNC)
+    assert (s.n, s.levels, s.common_seeds) == (3, 4, True)
+    s = spec(uncertainties=UNC, analysis={"prim": "lag_months:china:2027 < 6"})
+    assert (s.n, s.levels, s.common_seeds, s.prim) == (0, 3, False, ("lag_months:china:2027 < 6",))
 
 
 def test_good_spec_loads_and_hash_ignores_title(tmp_path: Path):

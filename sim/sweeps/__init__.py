@@ -8,7 +8,7 @@ Python API (all return plain objects or pandas DataFrames)::
     df = res.outcomes()                                       # one row per run
     sweeps.summarise("out/smoke")                             # outcome distributions per lever
     sweeps.sobol_indices("out/sobol"), sweeps.morris_indices("out/morris")
-    sweeps.discover("out/smoke", "lag_months_china_2030 < 6")   # PRIM boxes
+    sweeps.discover("out/smoke", "lag_months:china:2030 < 6")   # PRIM boxes
 
 Heavy modules (SALib, Dask, matplotlib) are imported only when used.
 """

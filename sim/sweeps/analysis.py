@@ -13,12 +13,15 @@ from __future__ import annotations
 import json
 import re
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from sim import metrics
+from sim.config.paths import did_you_mean
 from sim.errors import UserError
 
 # charts live in analysis_plots; the names stay importable from here
@@ -314,28 +317,51 @@ def morris_indices(path: str | Path) -> pd.DataFrame:
 _RULE = re.compile(r"^\s*([A-Za-z0-9_.:\-]+)\s*(<=|>=|<|>|==)\s*(\S+)\s*$")
 
 
-def parse_rule(rule: str, columns: list[str]) -> tuple[str, str, float]:
-    """``"lag_months:china:2030 < 6"`` (the outcome as named in the spec, or its column
-    ``lag_months_china_2030``) -> (column, op, value); UserError names the problem."""
-    import difflib
+def parse_rule(
+    rule: str, columns: Sequence[str], outcomes: Sequence[str] = ()
+) -> tuple[str, str, float]:
+    """``"lag_months:china:2030 < 6"`` -> (column, op, value); UserError names the problem.
 
-    from sim.metrics import column_name
-
+    The outcome is a metric of :mod:`sim.metrics`, spelled as there (its old spellings log a
+    deprecation message); ``columns`` are the sweep's outcome columns. The column name of
+    earlier versions (``lag_months_china_2030``) still works but logs a deprecation message that
+    names the metric as ``outcomes`` (the spec's list) spell it.
+    """
     m = _RULE.match(rule)
     if not m:
         raise UserError(f"--prim {rule!r}: expected 'OUTCOME < VALUE' (operators < <= > >= ==)")
-    col, op, val = m.groups()
-    col = col if col in columns else column_name(col)
-    if col not in columns:
-        near = difflib.get_close_matches(col, columns, n=1)
-        raise UserError(
-            f"--prim {rule!r}: no outcome column '{col}'"
-            + (f" (did you mean '{near[0]}'?)" if near else f" (columns: {', '.join(columns)})")
-        )
+    name, op, val = m.groups()
+    col = _rule_column(rule, name, columns, outcomes)
     try:
         return col, op, float(val)
     except ValueError:
         raise UserError(f"--prim {rule!r}: '{val}' is not a number") from None
+
+
+def _rule_column(rule: str, name: str, columns: Sequence[str], outcomes: Sequence[str]) -> str:
+    """The outcome column a rule's ``name`` stands for: a metric, or (deprecated) a column name."""
+    text = metrics.canonical(name)  # lag_months.china -> lag_months:china, with its message
+    col = metrics.column_name(text)
+    if text.split(":", 1)[0] in metrics.METRICS and col in columns:
+        return col
+    # the spec's outcomes by column, spelled as the metric vocabulary spells them now
+    spelled = {metrics.column_name(t): t for t in map(metrics.canonical, outcomes)}
+    if name in columns:  # the column name of earlier versions: lag_months_china_2030
+        _old_spelling(name, spelled.get(name, "ID:ARG:YEAR"))
+        return name
+    choices = list(spelled.values()) or list(columns)
+    raise UserError(
+        f"--prim {rule!r}: no outcome '{text}'" + did_you_mean(text, choices, fallback="outcomes")
+    )
+
+
+def _old_spelling(old: str, new: str) -> None:
+    """The deprecation message of :func:`sim.metrics.canonical` (same logger, once per spelling)."""
+    if old not in metrics._WARNED:
+        metrics._WARNED.add(old)
+        metrics.log.warning(
+            "metric '%s' is an old spelling: write '%s' (it will stop working)", old, new
+        )
 
 
 def discover(path: str | Path, rule: str, backend: str = "own", **kwargs: Any):  # -> PrimResult
@@ -351,7 +377,7 @@ def discover(path: str | Path, rule: str, backend: str = "own", **kwargs: Any): 
     info = sweep_info(path)
     df = load_outcomes(path, ok_only=True)
     unc, lev = parameter_columns(info)
-    col, op, val = parse_rule(rule, outcome_columns(df, info))
+    col, op, val = parse_rule(rule, outcome_columns(df, info), info.get("outcomes", ()))
     x = df[col].to_numpy()
     with np.errstate(invalid="ignore"):
         y = {"<": x < val, "<=": x <= val, ">": x > val, ">=": x >= val, "==": x == val}[op]

@@ -78,7 +78,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="append",
         default=None,
         metavar="RULE",
-        help="scenario discovery rule such as 'lag_months_china_2030 < 6' (repeatable; default: the spec's [analysis] prim)",
+        help="scenario discovery rule such as 'lag_months:china:2030 < 6' (repeatable; default: the spec's [analysis] prim)",
     )
     a.add_argument(
         "--prim-density",

@@ -17,33 +17,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import Field, StringConstraints, ValidationError
+from pydantic import Field, StringConstraints, ValidationError, ValidationInfo, field_validator
 
-from sim.config.inputs import MAX_SEED, InputError, InputModel, explain, read_toml_text
+from sim.config.inputs import MAX_SEED, InputError, InputModel, explain, read_toml_text, validate
 from sim.config.paths import did_you_mean
 from sim.errors import ScenarioError, UserError
 
 METHODS = ("full_factorial", "lhs", "monte_carlo", "sobol", "morris")
 DISTS = ("uniform", "loguniform", "triangular", "normal", "choice")
-TOP_KEYS = (
-    "title",
-    "description",
-    "base",
-    "overrides",
-    "seed",
-    "replications",
-    "keep_yearly",
-    "common_seeds",
-    "chunk_size",
-    "sampler",
-    "uncertainties",
-    "levers",
-    "outcomes",
-    "analysis",
-)
-SAMPLER_KEYS = ("method", "n", "levels", "second_order", "trajectories")
-DIST_KEYS = ("dist", "low", "high", "mode", "mean", "sd", "values", "levels", "range")
-ANALYSIS_KEYS = ("prim",)
 MAX_SAMPLE = 10_000_000  # rows of an uncertainty sample (n, trajectories)
 MAX_COMBOS = 1_000_000  # lever combinations
 MAX_RUNS_ENV = "SPUTNIK_MAX_RUNS"
@@ -52,29 +33,87 @@ DEFAULT_MAX_RUNS = 100_000  # above this a sweep needs --yes (or a confirmation 
 Finite = Annotated[float, Field(strict=True, allow_inf_nan=False)]
 Number = Finite  # strict: ints are accepted (as floats), bools and text are not
 Text = Annotated[str, StringConstraints(max_length=20_000)]
+Rule = Annotated[str, StringConstraints(max_length=500)]
+
+
+def _hint(word: str, options: list[str] | tuple[str, ...]) -> str:
+    return did_you_mean(word, options, cutoff=0.5, fallback="expected one of")
 
 
 class SamplerTable(InputModel):
-    """``[sampler]``: method and sample size (names are checked with suggestions later)."""
+    """``[sampler]``: the method and its sample size, with each method's rules (a known method;
+    a sample size where the method needs one, a power of 2 for Sobol; even levels for Morris)."""
 
     method: Annotated[str, StringConstraints(max_length=100)] = "full_factorial"
-    n: Annotated[int, Field(ge=0, le=MAX_SAMPLE)] | None = None
+    # before n: the sample size of Morris may be given as trajectories
     trajectories: Annotated[int, Field(ge=1, le=MAX_SAMPLE)] | None = None
+    n: Annotated[int, Field(ge=0, le=MAX_SAMPLE)] | None = Field(None, validate_default=True)
     levels: Annotated[int, Field(ge=2, le=1000)] | None = None
     second_order: bool = False
 
+    @field_validator("method")
+    @classmethod
+    def _known_method(cls, method: str) -> str:
+        if method not in METHODS:
+            raise ValueError(f"{method!r} is not a sampler" + _hint(method, METHODS))
+        return method
+
+    @field_validator("n")
+    @classmethod
+    def _sample_size(cls, n: int | None, info: ValidationInfo) -> int | None:
+        method = info.data.get("method")  # absent if refused (reported on its own line)
+        if method in (None, "full_factorial"):
+            return n  # a grid needs no sample size
+        if n is None and "trajectories" not in info.data:
+            return n  # trajectories was given but refused (reported on its own line)
+        size = n if n is not None else info.data["trajectories"]
+        if size is None:
+            raise ValueError(f"required for method '{method}' (the sample size)")
+        if size < 1:
+            raise ValueError(f"{size!r} is invalid: must be a positive integer")
+        if method == "sobol" and size & (size - 1):
+            raise ValueError(
+                f"{size} is invalid: Sobol (Saltelli) needs a power of 2, e.g. {2 ** round(math.log2(size))}"
+            )
+        return n
+
+    @field_validator("levels")
+    @classmethod
+    def _even_for_morris(cls, levels: int | None, info: ValidationInfo) -> int | None:
+        if info.data.get("method") == "morris" and levels is not None and levels % 2:
+            raise ValueError(f"{levels} is invalid: Morris needs an even number of levels")
+        return levels
+
+    @property
+    def size(self) -> int:
+        """The sample size: ``n``, else ``trajectories``, else 0 (a full factorial needs none)."""
+        if self.n is not None:
+            return self.n
+        return self.trajectories if self.trajectories is not None else 0
+
+    @property
+    def grid_levels(self) -> int:
+        """Levels of a range cut into a grid: ``levels``, else 4 for Morris and 3 otherwise."""
+        if self.levels is not None:
+            return self.levels
+        return 4 if self.method == "morris" else 3
+
 
 class AnalysisTable(InputModel):
-    """``[analysis]``: PRIM rules run by ``sputnik analyze``."""
+    """``[analysis]``: PRIM rules run by ``sputnik analyze`` (one rule may be given as a string)."""
 
-    prim: (
-        Annotated[str, StringConstraints(max_length=500)]
-        | list[Annotated[str, StringConstraints(max_length=500)]]
-    ) = Field(default_factory=list)
+    prim: list[Rule] = Field(default_factory=list)
+
+    @field_validator("prim", mode="before")
+    @classmethod
+    def _one_rule(cls, prim: Any) -> Any:
+        return [prim] if isinstance(prim, str) else prim
 
 
 class SweepFile(InputModel):
-    """The shape of a sweep spec file (types, finite numbers, bounds); meaning is checked after."""
+    """The shape of a sweep spec file (types, finite numbers, bounds, the sampler's rules, at
+    least one outcome); parameter paths and outcome names are checked against the base scenario
+    after."""
 
     title: Annotated[str, StringConstraints(max_length=200)] = ""
     description: Text = ""
@@ -89,9 +128,16 @@ class SweepFile(InputModel):
     uncertainties: dict[str, Any] = Field(default_factory=dict)
     levers: dict[str, Any] = Field(default_factory=dict)
     outcomes: list[Annotated[str, StringConstraints(max_length=200)]] = Field(
-        default_factory=list, max_length=500
+        default_factory=list, max_length=500, validate_default=True
     )
     analysis: AnalysisTable = Field(default_factory=AnalysisTable)
+
+    @field_validator("outcomes")
+    @classmethod
+    def _some_outcome(cls, outcomes: list[str]) -> list[str]:
+        if not outcomes:
+            raise ValueError('required: list at least one outcome, e.g. "lag_months:china:2030"')
+        return outcomes
 
 
 class DistTable(InputModel):
@@ -106,6 +152,10 @@ class DistTable(InputModel):
     values: list[Any] | None = Field(None, max_length=10_000)
     levels: Annotated[int, Field(ge=2, le=1000)] | None = None
     range: Annotated[str, StringConstraints(max_length=100)] | None = None
+
+
+TOP_KEYS = tuple(SweepFile.model_fields)
+DIST_KEYS = tuple(DistTable.model_fields)  # a table with one of these is a parameter, not a section
 
 
 def max_runs() -> int:
@@ -267,10 +317,6 @@ def load_spec(path: str | Path) -> SweepSpec:
     return dataclasses.replace(spec, text=text)
 
 
-def _hint(word: str, options: list[str] | tuple[str, ...]) -> str:
-    return did_you_mean(word, options, cutoff=0.5, fallback="expected one of")
-
-
 def _flatten(table: Any, prefix: str = "") -> dict[str, Any]:
     """Accept both ``"world.x" = ...`` and ``world.x = ...`` (which TOML nests) as parameter paths."""
     out: dict[str, Any] = {}
@@ -283,120 +329,50 @@ def _flatten(table: Any, prefix: str = "") -> dict[str, Any]:
     return out
 
 
-def _num(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
-
-
 def parse_spec(
     raw: dict[str, Any], source: str = "<spec>", base_dir: Path | None = None
 ) -> SweepSpec:
-    """Validate a sweep spec given as a dict (as read from TOML). See the module docstring."""
+    """Validate a sweep spec given as a dict (as read from TOML). See the module docstring.
+
+    :class:`SweepFile` checks the file's shape and the sampler's rules first, every problem on
+    one line; then the parameters and outcomes are checked against the base scenario.
+    """
+    try:
+        spec_file = validate(SweepFile, raw, source)
+    except InputError as exc:
+        raise UserError(exc.problems) from None
     errs: list[str] = []
 
     def err(key: str, reason: str) -> None:
         errs.append(f"{source}: {key}: {reason}")
 
-    try:  # shapes, types, finite numbers and bounds first, every problem on one line
-        SweepFile.model_validate(raw)
-    except ValidationError as exc:
-        raise UserError(explain(exc, source, SweepFile)) from None
-
-    def get(key: str, typ: type | tuple[type, ...], default: Any) -> Any:
-        v = raw.get(key, default)
-        if v is not default and (not isinstance(v, typ) or (typ is int and isinstance(v, bool))):
-            names = typ.__name__ if isinstance(typ, type) else " or ".join(t.__name__ for t in typ)
-            err(key, f"{v!r} is invalid: expected {names}")
-            return default
-        return v
-
-    title = get("title", str, "")
-    description = get("description", str, "")
-    base = get("base", str, None)
-    if base is None and "base" not in raw:
-        err("base", "required key is missing (a scenario id such as 'baseline' or a .toml path)")
-    seed = get("seed", int, 0)
-    if seed < 0:
-        err("seed", f"{seed} is invalid: must be >= 0")
-    replications = get("replications", int, 1)
-    if replications < 1:
-        err("replications", f"{replications} is invalid: must be >= 1")
-    keep_yearly = get("keep_yearly", bool, False)
+    sampler = spec_file.sampler
+    method = sampler.method
+    levels = sampler.grid_levels
+    overrides = _flatten(spec_file.overrides)
     # Sobol and Morris compare rows of the design: with one seed per row the model's noise is read
     # as parameter effects (total indices summing far above 1), so by default every row of a
     # replication shares its seed (common random numbers); replications still differ.
-    common_seeds = get("common_seeds", bool, None)
-    chunk_size = get("chunk_size", int, None)
-    if chunk_size is not None and chunk_size < 1:
-        err("chunk_size", f"{chunk_size} is invalid: must be >= 1")
-    overrides = get("overrides", dict, {})
-    overrides = {k: v for k, v in _flatten(overrides).items()}
-
-    sampler = get("sampler", dict, {})
-    for k in sampler:
-        if k not in SAMPLER_KEYS:
-            err(f"sampler.{k}", "unknown key" + _hint(k, SAMPLER_KEYS))
-    method = sampler.get("method", "full_factorial")
-    if method not in METHODS:
-        err("sampler.method", f"{method!r} is not a sampler" + _hint(str(method), METHODS))
-    n = sampler.get("n", sampler.get("trajectories", 0 if method == "full_factorial" else None))
-    if n is None:
-        err("sampler.n", f"required for method '{method}' (the sample size)")
-        n = 1
-    elif not _num(n) or int(n) != n or n < (0 if method == "full_factorial" else 1):
-        err("sampler.n", f"{n!r} is invalid: must be a positive integer")
-        n = 1
-    n = int(n)
-    if method == "sobol" and n & (n - 1):
-        err(
-            "sampler.n",
-            f"{n} is invalid: Sobol (Saltelli) needs a power of 2, e.g. {2 ** round(math.log2(n))}",
-        )
-    levels = sampler.get("levels", 4 if method == "morris" else 3)
-    if not isinstance(levels, int) or isinstance(levels, bool) or levels < 2:
-        err("sampler.levels", f"{levels!r} is invalid: must be an integer >= 2")
-        levels = 3
-    if method == "morris" and levels % 2:
-        err("sampler.levels", f"{levels} is invalid: Morris needs an even number of levels")
+    common_seeds = spec_file.common_seeds
     if common_seeds is None:
         common_seeds = method in ("sobol", "morris")
-    second_order = sampler.get("second_order", False)
-    if not isinstance(second_order, bool):
-        err("sampler.second_order", f"{second_order!r} is invalid: expected true or false")
-        second_order = False
-
-    outcomes = get("outcomes", list, [])
-    if not outcomes:
-        err("outcomes", 'required: list at least one outcome, e.g. "lag_months:china:2030"')
-    analysis = get("analysis", dict, {})
-    for k in analysis:
-        if k not in ANALYSIS_KEYS:
-            err(f"analysis.{k}", "unknown key" + _hint(k, ANALYSIS_KEYS))
-    prim = analysis.get("prim", [])
-    if isinstance(prim, str):
-        prim = [prim]
-    if not isinstance(prim, list) or not all(isinstance(x, str) for x in prim):
-        err("analysis.prim", 'expected a list of rules such as "lag_months_china_2030 < 6"')
-        prim = []
 
     # The base scenario decides which parameter paths, nations and years exist.
-    scen = None
-    if isinstance(base, str):
-        base_ref = base
-        if base.endswith(".toml") and base_dir is not None and not Path(base).is_absolute():
-            base_ref = str((base_dir / base).resolve())
-        import sim
+    base = spec_file.base
+    if base.endswith(".toml") and base_dir is not None and not Path(base).is_absolute():
+        base = str((base_dir / base).resolve())
+    import sim
 
-        try:
-            scen = sim.load_scenario(base_ref, overrides)
-        except ScenarioError as exc:
-            for line in exc.problems:
-                errs.append(f"{source}: base/overrides: {line}")
-        base = base_ref
+    scen = None
+    try:
+        scen = sim.load_scenario(base, overrides)
+    except ScenarioError as exc:
+        for line in exc.problems:
+            errs.append(f"{source}: base/overrides: {line}")
 
     params: list[Param] = []
     for kind, key in (("uncertainty", "uncertainties"), ("lever", "levers")):
-        table = get(key, dict, {})
-        for path, value in _flatten(table).items():
+        for path, value in _flatten(getattr(spec_file, key)).items():
             if path in TOP_KEYS:
                 err(
                     f"{key}.{path}",
@@ -427,13 +403,7 @@ def parse_spec(
     if scen is not None:
         from sim.sweeps.outcomes import parse_outcome
 
-        for i, o in enumerate(outcomes):
-            if not isinstance(o, str):
-                err(
-                    f"outcomes[{i}]",
-                    f'{o!r} is invalid: expected a string such as "lag_months:china:2030"',
-                )
-                continue
+        for i, o in enumerate(spec_file.outcomes):
             try:
                 column = parse_outcome(o, scen).column
             except ValueError as exc:
@@ -455,23 +425,23 @@ def parse_spec(
 
     spec = SweepSpec(
         source=source,
-        title=title or Path(source).stem,
-        description=description,
+        title=spec_file.title or Path(source).stem,
+        description=spec_file.description,
         base=base,
         overrides=overrides,
-        seed=seed,
-        replications=replications,
-        keep_yearly=keep_yearly,
-        chunk_size=chunk_size,
+        seed=spec_file.seed,
+        replications=spec_file.replications,
+        keep_yearly=spec_file.keep_yearly,
+        chunk_size=spec_file.chunk_size,
         method=method,
-        n=n,
+        n=sampler.size,
         levels=levels,
-        second_order=second_order,
+        second_order=sampler.second_order,
         common_seeds=common_seeds,
         uncertainties=unc,
         levers=lev,
         outcomes=tuple(out_names),
-        prim=tuple(prim),
+        prim=tuple(spec_file.analysis.prim),
         base_hash=scenario_hash(scen),
         horizon=(scen.horizon.start_year, scen.horizon.end_year),
         nations=tuple(scen.nations),
@@ -554,16 +524,12 @@ def _parse_param(
             f"{value!r} is invalid: give a list of values or a table such as {{low = 0.2, high = 0.8}}"
         )
         return None
-    for k in value:
-        if k not in DIST_KEYS:
-            err(f"unknown key '{k}'" + _hint(k, DIST_KEYS))
-            return None
-    try:
+    try:  # keys, types, finite numbers and bounds, in the shared one-line wording
         DistTable.model_validate(value)
     except ValidationError as exc:
-        err("; ".join(line.removeprefix("<t>: ") for line in explain(exc, "<t>")))
+        err("; ".join(line.removeprefix("<t>: ") for line in explain(exc, "<t>", DistTable)))
         return None
-    d = dict(value)
+    d = dict(value)  # the values as written (ints stay ints: they enter the spec hash)
     if d.get("range") is not None:
         if d["range"] != "sensitivity":
             err(f'range = {d["range"]!r} is invalid: the only named range is "sensitivity"')
@@ -588,8 +554,8 @@ def _parse_param(
         "normal": ("mean", "sd"),
     }[dist]
     for k in need:
-        if not _num(d.get(k)):
-            err(f"{dist} needs a number '{k}'" + (f" (got {d.get(k)!r})" if k in d else ""))
+        if d.get(k) is None:
+            err(f"{dist} needs a number '{k}'")
             return None
     low, high = d.get("low"), d.get("high")
     if low is not None and high is not None and not low < high:
@@ -614,9 +580,6 @@ def _parse_param(
             return None
     integer = info.annotation is int
     lv = d.get("levels")
-    if lv is not None and (not isinstance(lv, int) or isinstance(lv, bool) or lv < 2):
-        err(f"levels = {lv!r} is invalid: must be an integer >= 2")
-        return None
     if kind == "lever" and dist != "uniform":
         err(
             "a lever range is cut into equally spaced levels: use low/high (and levels), or list the values"
