@@ -308,10 +308,16 @@ def canonical(text: str) -> str:
         new = RENAMED[text]
     elif "." in text and ":" not in text and head not in SETTABLE_SECTIONS and head in METRICS:
         new = text.replace(".", ":", 1)  # lag_months.china -> lag_months:china
-    if new != text and text not in _WARNED:
-        _WARNED.add(text)
-        log.warning("metric '%s' is an old spelling: write '%s' (it will stop working)", text, new)
+    if new != text:
+        warn_old_spelling(text, new)
     return new
+
+
+def warn_old_spelling(old: str, new: str) -> None:
+    """Log, once per spelling, that ``old`` is a deprecated way to write the metric ``new``."""
+    if old not in _WARNED:
+        _WARNED.add(old)
+        log.warning("metric '%s' is an old spelling: write '%s' (it will stop working)", old, new)
 
 
 _WARNED: set[str] = set()

@@ -347,21 +347,12 @@ def _rule_column(rule: str, name: str, columns: Sequence[str], outcomes: Sequenc
     # the spec's outcomes by column, spelled as the metric vocabulary spells them now
     spelled = {metrics.column_name(t): t for t in map(metrics.canonical, outcomes)}
     if name in columns:  # the column name of earlier versions: lag_months_china_2030
-        _old_spelling(name, spelled.get(name, "ID:ARG:YEAR"))
+        metrics.warn_old_spelling(name, spelled.get(name, "ID:ARG:YEAR"))
         return name
     choices = list(spelled.values()) or list(columns)
     raise UserError(
         f"--prim {rule!r}: no outcome '{text}'" + did_you_mean(text, choices, fallback="outcomes")
     )
-
-
-def _old_spelling(old: str, new: str) -> None:
-    """The deprecation message of :func:`sim.metrics.canonical` (same logger, once per spelling)."""
-    if old not in metrics._WARNED:
-        metrics._WARNED.add(old)
-        metrics.log.warning(
-            "metric '%s' is an old spelling: write '%s' (it will stop working)", old, new
-        )
 
 
 def discover(path: str | Path, rule: str, backend: str = "own", **kwargs: Any):  # -> PrimResult
