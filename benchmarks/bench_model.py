@@ -20,6 +20,7 @@ Usage: ``.venv/bin/python benchmarks/bench_model.py [--repeat N]``
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import shutil
 import statistics
@@ -161,9 +162,7 @@ def previous_checkout(dest: Path) -> bool:
     )
     if out.returncode != 0:
         return False
-    tar = dest / "previous.tar"
-    tar.write_bytes(out.stdout)
-    with tarfile.open(tar) as tf:
+    with tarfile.open(fileobj=io.BytesIO(out.stdout)) as tf:
         tf.extractall(dest, filter="tar")
     return True
 

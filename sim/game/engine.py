@@ -28,6 +28,7 @@ from __future__ import annotations
 import hashlib
 import math
 from dataclasses import asdict, dataclass, field
+from operator import attrgetter
 from typing import Any
 
 from sim.config.paths import did_you_mean
@@ -128,13 +129,12 @@ class RoundResult:
 # state the other columns already show, so leaving them out of the fingerprint loses nothing and
 # keeps older saves replaying without false "mismatch" warnings.
 _ADDED_COLUMNS = frozenset({"construction_spend_usd", "ai_capex_usd"})
-_FINGERPRINTED = [c for c in NATION_COLUMNS if c not in _ADDED_COLUMNS]
+# Plain tuples of the fields by name: the same text as saves written before rows became records.
+_FINGERPRINTED = attrgetter(*(c for c in NATION_COLUMNS if c not in _ADDED_COLUMNS))
 
 
 def _fingerprint(rows: list[NationRow]) -> str:
-    # Plain tuples of the fields by name: the same text as saves written before rows became
-    # named records.
-    cells = [tuple(getattr(r, c) for c in _FINGERPRINTED) for r in rows]
+    cells = [_FINGERPRINTED(r) for r in rows]
     return hashlib.sha256(repr(cells).encode()).hexdigest()[:16]
 
 
